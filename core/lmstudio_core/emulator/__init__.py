@@ -1,0 +1,1 @@
+"""An LM Studio-compatible server for tests, CI and demos."""
