@@ -9,6 +9,8 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from .vocabulary import word_list
+
 _WORD_RE = re.compile(r"[^\W_]+(?:['\u2019][^\W_]+)*")
 _NUMBER_RE = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?(?![\w])")
 _QUOTED_RE = re.compile(
@@ -16,7 +18,8 @@ _QUOTED_RE = re.compile(
 )
 
 STOPWORDS: frozenset[str] = frozenset(
-    """
+    word_list(
+        """
     a about above after again against all also am an and any are as at be because been
     before being below between both but by can could did do does doing down during each
     few for from further had has have having he her here hers herself him himself his how
@@ -27,7 +30,10 @@ STOPWORDS: frozenset[str] = frozenset(
     would you your yours yourself yourselves tell give show get use using call make want
     know like need one two three four five six seven eight nine ten number numbers value
     values thing things something anything whats hey hello hi thanks thank ok okay yes
-    """.split()
+    write create generate describe explain list provide produce return find say answer
+    short brief quick simple example sure reply respond
+    """
+    )
 )
 
 

@@ -140,7 +140,9 @@ class GrammarSampler:
                 candidates,
                 key=lambda option: (_rank_of(option, self._rank), _cost_of(option, self._cost)),
             )
-        return self._rng.choice(candidates)
+        # Shorter alternatives are likelier: grammars put escapes and rare cases in long ones.
+        weights = [1.0 / (1.0 + _cost_of(option, self._cost)) ** 2 for option in candidates]
+        return self._rng.choices(candidates, weights=weights)[0]
 
     def _repeat_count(self, node: Repeat, depth: int) -> int:
         if not self.can_terminate(node.item) or self._forced(depth):

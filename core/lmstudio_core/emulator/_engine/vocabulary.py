@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
-NOUNS: tuple[str, ...] = tuple(
+
+def word_list(text: str) -> tuple[str, ...]:
+    """Split a whitespace-separated list of words."""
+    return tuple(text.split())
+
+
+NOUNS: tuple[str, ...] = word_list(
     """
     harbor river garden lantern meadow forest mountain village library journey window
     bridge orchard compass signal planet ocean island canyon valley castle market museum
     notebook picture melody summer winter morning evening shadow crystal feather pebble
     engine rocket voyage beacon circuit puzzle theory pattern project report update
-    """.split()
+    """
 )
 
-ADJECTIVES: tuple[str, ...] = tuple(
+ADJECTIVES: tuple[str, ...] = word_list(
     """
     quiet bright silver golden gentle clever brave calm rapid simple steady vivid warm
     ancient modern careful curious distant early hidden honest lively patient precise
-    """.split()
+    """
 )
 
 FIRST_NAMES: tuple[str, ...] = (
@@ -54,10 +60,10 @@ STATUSES: tuple[str, ...] = ("active", "pending", "completed", "draft", "archive
 
 DOMAINS: tuple[str, ...] = ("example.com", "example.org", "example.net")
 
-VERBS: tuple[str, ...] = tuple(
+VERBS: tuple[str, ...] = word_list(
     """
     explains describes covers highlights connects shapes supports reflects balances frames
-    """.split()
+    """
 )
 
 CONNECTORS: tuple[str, ...] = (
@@ -71,14 +77,15 @@ OPENERS: tuple[str, ...] = (
 )  # fmt: skip
 
 REPLY_TEMPLATES: tuple[str, ...] = (
-    "{Topic} is closely related to {other}.",
-    "When it comes to {topic}, the key point is the {adjective} {noun}.",
-    "Most people think of {topic} as something {adjective}.",
-    "{Topic} and {other} often go together.",
-    "The idea behind {topic} {verb} a {adjective} {noun}.",
-    "A {adjective} look at {topic} helps to understand {other}.",
-    "You can think of {topic} like a {adjective} {noun}.",
-    "It is worth noting that {topic} {verb} {other}.",
+    "When it comes to {topic}, the key point is {a_adjective} {noun}.",
+    "{A_adjective} look at {topic} helps to understand {other}.",
+    "You can think of {topic} like {a_adjective} {noun}.",
+    "It is worth noting that {topic} and {other} are often connected.",
+    "Many people find {topic} {adjective} and worth exploring.",
+    "There is {a_adjective} link between {topic} and {other}.",
+    "In the context of {topic}, {other} plays {a_adjective} role.",
+    "Understanding {topic} starts with {a_adjective} {noun}.",
+    "The short version is that {topic} {verb} {other}.",
 )
 
 THINK_TEMPLATES: tuple[str, ...] = (

@@ -1,0 +1,1 @@
+"""Asyncio client: transport (reader task) and facade."""

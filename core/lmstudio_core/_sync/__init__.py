@@ -1,0 +1,1 @@
+"""Blocking client: transport (reader thread) and facade."""

@@ -1,0 +1,215 @@
+"""The engine interface the emulator drives, and the deterministic default engines.
+
+The server never depends on a concrete engine: it talks to :class:`TextEngine` and
+:class:`EmbeddingEngine`. An engine whose calls block (a real llama.cpp or ONNX
+engine) sets ``blocking = True`` and the server runs each call in a worker thread; the
+deterministic engine is fast and runs inline.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol, cast, runtime_checkable
+
+from ._catalog import ModelSpec
+from ._engine import (
+    DeterministicEngine,
+    GenerationRequest,
+    HashingEmbedder,
+    ScriptedFailure,
+    TextPiece,
+    Tokenizer,
+    ToolCallPiece,
+)
+from ._errors import EmulatorError
+
+__all__ = [
+    "DeterministicEmbeddingEngine",
+    "DeterministicTextEngine",
+    "EmbeddingEngine",
+    "EngineSet",
+    "TextChunk",
+    "TextEngine",
+    "TextRequest",
+    "ToolCallChunk",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class TextRequest:
+    """What a text engine is asked to generate.
+
+    Attributes:
+        model_key: Model key of the instance (scripts are looked up by it).
+        messages: Wire chat messages (``role`` + ``content`` parts).
+        tools: Wire ``LLMTool`` definitions offered to the model.
+        tool_choice: ``auto``, ``none`` or ``required``.
+        json_schema: JSON schema the reply must satisfy (``None``: free text).
+        gbnf_grammar: GBNF grammar the reply must match (``None``: free text).
+        reasoning: Whether to think in a ``<think>`` block first.
+        reply_tokens: Preferred reply length in tokens.
+        seed: Sampling seed (``None``: derived from the request).
+    """
+
+    model_key: str
+    messages: tuple[Mapping[str, Any], ...]
+    tools: tuple[Mapping[str, Any], ...] = ()
+    tool_choice: str = "auto"
+    json_schema: Any = None
+    gbnf_grammar: str | None = None
+    reasoning: bool = False
+    reply_tokens: int = 24
+    seed: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TextChunk:
+    """Generated text (about one token)."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCallChunk:
+    """A complete tool call request."""
+
+    call_id: str
+    name: str
+    arguments_json: str
+
+
+@runtime_checkable
+class TextEngine(Protocol):
+    """An LLM engine: generation, tokenizer and prompt template."""
+
+    blocking: bool
+
+    def generate(self, request: TextRequest) -> Iterator[TextChunk | ToolCallChunk]:
+        """Yield the reply piece by piece; raise :class:`EmulatorError` to fail it."""
+        ...
+
+    def tokenize(self, text: str) -> list[int]: ...
+
+    def count_tokens(self, text: str) -> int: ...
+
+    def apply_prompt_template(
+        self, messages: Sequence[Mapping[str, Any]], tools: Sequence[Mapping[str, Any]] = ()
+    ) -> str:
+        """Render a chat with the model's own template."""
+        ...
+
+
+@runtime_checkable
+class EmbeddingEngine(Protocol):
+    """An embedding engine: vectors and tokenizer."""
+
+    blocking: bool
+
+    def embed(self, text: str) -> list[float]: ...
+
+    def tokenize(self, text: str) -> list[int]: ...
+
+    def count_tokens(self, text: str) -> int: ...
+
+
+class DeterministicTextEngine:
+    """Adapter from the deterministic generation engine to :class:`TextEngine`."""
+
+    blocking = False
+
+    def __init__(self, engine: DeterministicEngine) -> None:
+        self.engine = engine
+        self.tokenizer = engine.tokenizer
+
+    def generate(self, request: TextRequest) -> Iterator[TextChunk | ToolCallChunk]:
+        wire_request = GenerationRequest(
+            model_key=request.model_key,
+            messages=[dict(m) for m in request.messages],
+            tools=[dict(t) for t in request.tools],
+            tool_choice=cast(Literal["auto", "none", "required"], request.tool_choice),
+            json_schema=request.json_schema,
+            gbnf_grammar=request.gbnf_grammar,
+            reasoning=request.reasoning,
+            reply_tokens=request.reply_tokens,
+            seed=request.seed,
+        )
+        try:
+            for piece in self.engine.generate(wire_request):
+                if isinstance(piece, TextPiece):
+                    yield TextChunk(piece.text)
+                elif isinstance(piece, ToolCallPiece):
+                    yield ToolCallChunk(piece.call_id, piece.name, piece.arguments_json)
+        except ScriptedFailure as failure:
+            err = failure.error
+            raise EmulatorError(err.title, cause=err.cause, suggestion=err.suggestion) from None
+        except ValueError as exc:
+            raise EmulatorError("Failed to constrain generation", cause=str(exc)) from None
+
+    def tokenize(self, text: str) -> list[int]:
+        return self.tokenizer.encode(text)
+
+    def count_tokens(self, text: str) -> int:
+        return self.tokenizer.count(text)
+
+    def apply_prompt_template(
+        self, messages: Sequence[Mapping[str, Any]], tools: Sequence[Mapping[str, Any]] = ()
+    ) -> str:
+        return self.engine.apply_prompt_template(
+            [dict(m) for m in messages], [dict(t) for t in tools] or None
+        )
+
+
+class DeterministicEmbeddingEngine:
+    """Hashing embedder of a fixed dimension, normalised and deterministic."""
+
+    blocking = False
+
+    def __init__(self, dimension: int, tokenizer: Tokenizer) -> None:
+        self.embedder = HashingEmbedder(dimension)
+        self.tokenizer = tokenizer
+
+    def embed(self, text: str) -> list[float]:
+        return self.embedder.embed(text)
+
+    def tokenize(self, text: str) -> list[int]:
+        return self.tokenizer.encode(text)
+
+    def count_tokens(self, text: str) -> int:
+        return self.tokenizer.count(text)
+
+
+class EngineSet:
+    """Engines per model key; deterministic engines unless overridden.
+
+    Args:
+        engine: The shared deterministic engine (scripts live here).
+        text_engines: Replacement text engines by model key.
+        embedding_engines: Replacement embedding engines by model key.
+    """
+
+    def __init__(
+        self,
+        engine: DeterministicEngine | None = None,
+        *,
+        text_engines: Mapping[str, TextEngine] | None = None,
+        embedding_engines: Mapping[str, EmbeddingEngine] | None = None,
+    ) -> None:
+        self.engine = engine if engine is not None else DeterministicEngine()
+        self.tokenizer = self.engine.tokenizer
+        self._default_text = DeterministicTextEngine(self.engine)
+        self._text = dict(text_engines or {})
+        self._embedding = dict(embedding_engines or {})
+
+    def text(self, spec: ModelSpec) -> TextEngine:
+        return self._text.get(spec.model_key, self._default_text)
+
+    def embedding(self, spec: ModelSpec) -> EmbeddingEngine:
+        found = self._embedding.get(spec.model_key)
+        if found is None:
+            found = DeterministicEmbeddingEngine(spec.embedding_dimension, self.tokenizer)
+            self._embedding[spec.model_key] = found
+        return found
+
+    def tokenizer_for(self, spec: ModelSpec) -> TextEngine | EmbeddingEngine:
+        return self.text(spec) if spec.type == "llm" else self.embedding(spec)
