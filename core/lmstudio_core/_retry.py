@@ -14,7 +14,8 @@ from tenacity import (
     before_sleep_log,
     retry_if_exception,
     stop_after_attempt,
-    wait_exponential_jitter,
+    wait_exponential,
+    wait_random,
 )
 
 from .config import RetryPolicy
@@ -36,7 +37,8 @@ def retry_arguments(policy: RetryPolicy) -> dict[str, Any]:
     """Keyword arguments for ``tenacity.Retrying`` / ``AsyncRetrying``."""
     return {
         "stop": stop_after_attempt(policy.max_retries + 1),
-        "wait": wait_exponential_jitter(initial=policy.initial_delay, max=policy.max_delay),
+        "wait": wait_exponential(multiplier=policy.initial_delay, max=policy.max_delay)
+        + wait_random(0, policy.initial_delay),
         "retry": retry_if_exception(is_retryable),
         "reraise": True,
         "before_sleep": before_sleep_log(logger, logging.DEBUG),

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import pytest
-
 from lmstudio_core.config import (
     DEFAULT_PORT,
     DISCOVERY_PORTS,

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import pytest
-
 from lmstudio_core.options import (
     config_from_fields,
     load_config_fields,

@@ -8,10 +8,9 @@ import urllib.request
 
 import pytest
 from emulator_wire import Wire, WireFactory
+from lmstudio_core.emulator import EmulatorThread
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
-
-from lmstudio_core.emulator import EmulatorThread
 
 TOKEN = "sk-lm-abcDEF78:abcDEF7890abcDEF7890"
 

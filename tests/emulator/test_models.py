@@ -7,7 +7,6 @@ from typing import Any
 
 import pytest
 from emulator_wire import EMBEDDING_KEY, LLM_KEY, REASONING_KEY, Wire, WireFactory, query
-
 from lmstudio_core.emulator import EmulatorThread
 
 HEAD_INSTANCE_KEYS = {
@@ -44,7 +43,7 @@ def test_list_loaded_shows_preloaded_instances_with_head_fields(wire: WireFactor
     assert [m["identifier"] for m in llms] == [LLM_KEY]
     assert [m["identifier"] for m in embeddings] == [EMBEDDING_KEY]
     info = llms[0]
-    assert HEAD_INSTANCE_KEYS <= info.keys()
+    assert info.keys() >= HEAD_INSTANCE_KEYS
     assert info["deviceIdentifier"] is None
     assert info["vision"] is False
     assert info["trainedForToolUse"] is True
@@ -213,7 +212,9 @@ def _wait(predicate: Any, timeout: float = 5.0) -> bool:
     return False
 
 
-def test_instances_loaded_by_a_client_go_away_with_it(emu: EmulatorThread, wire: WireFactory) -> None:
+def test_instances_loaded_by_a_client_go_away_with_it(
+    emu: EmulatorThread, wire: WireFactory
+) -> None:
     llm = wire("llm", client="owner", passkey="p")
     system = wire("system", client="owner", passkey="p")
     _load(llm, REASONING_KEY)

@@ -6,7 +6,7 @@ import base64
 import json
 from typing import Any
 
-import jsonschema
+import jsonschema  # type: ignore[import-untyped, unused-ignore]
 import pytest
 from emulator_wire import (
     LLM_KEY,
@@ -19,7 +19,6 @@ from emulator_wire import (
     query,
     text_of,
 )
-
 from lmstudio_core.emulator import EmulatorThread, ScriptedToolCall, ScriptedTurn
 
 PNG = base64.b64decode(
@@ -51,7 +50,8 @@ def test_chat_prediction_packet_sequence(llm: Wire) -> None:
     assert set(types[2:-1]) == {"fragment"}
     assert types[-1] == "success"
     assert end["type"] == "channelClose"
-    assert packets[0]["progress"] == 0 and packets[1]["progress"] == 1
+    assert packets[0]["progress"] == 0
+    assert packets[1]["progress"] == 1
     details = packets[1]["details"]
     assert details["processedPromptTokenCount"] == details["totalPromptTokenCount"] > 0
     for fragment in fragments(packets):
@@ -80,10 +80,15 @@ def test_prediction_is_deterministic(llm: Wire) -> None:
     assert first
 
 
-def test_config_stack_collapses_in_order_with_checkbox_styles(emu: EmulatorThread, llm: Wire) -> None:
+def test_config_stack_collapses_in_order_with_checkbox_styles(
+    emu: EmulatorThread, llm: Wire
+) -> None:
     params = predict_params("Hi")
     params["predictionConfigStack"]["layers"] = [
-        {"layerName": "apiOverride", "config": {"fields": [_field("llm.prediction.temperature", 0.1)]}},
+        {
+            "layerName": "apiOverride",
+            "config": {"fields": [_field("llm.prediction.temperature", 0.1)]},
+        },
         {
             "layerName": "conversationSpecific",
             "config": {
@@ -213,7 +218,9 @@ def test_tool_call_packets(llm: Wire) -> None:
 
 
 def test_scripted_tool_call_and_result_round(emu: EmulatorThread, llm: Wire) -> None:
-    emu.engine.script(None, ScriptedTurn(tool_calls=[ScriptedToolCall("add", {"a": 1, "b": 2}, "c1")]))
+    emu.engine.script(
+        None, ScriptedTurn(tool_calls=[ScriptedToolCall("add", {"a": 1, "b": 2}, "c1")])
+    )
     fields = [_field("llm.prediction.tools", {"type": "toolArray", "tools": [ADD_TOOL]})]
     first = llm.stream("predict", predict_params("Add please", fields=fields))[0]
     request = next(p for p in first if p["type"] == "toolCallGenerationEnd")["toolCallRequest"]
@@ -222,7 +229,10 @@ def test_scripted_tool_call_and_result_round(emu: EmulatorThread, llm: Wire) -> 
     history = [
         {"role": "user", "content": [{"type": "text", "text": "Add please"}]},
         {"role": "assistant", "content": [{"type": "toolCallRequest", "toolCallRequest": request}]},
-        {"role": "tool", "content": [{"type": "toolCallResult", "content": "3", "toolCallId": "c1"}]},
+        {
+            "role": "tool",
+            "content": [{"type": "toolCallResult", "content": "3", "toolCallId": "c1"}],
+        },
     ]
     second = llm.stream("predict", predict_params(messages=history, fields=fields))[0]
 
@@ -300,7 +310,7 @@ def test_stop_at_limit_reports_context_length_reached(emu: EmulatorThread, llm: 
 
 
 def test_complete_mode_formatting_renders_raw_prompt(emu: EmulatorThread, llm: Wire) -> None:
-    template = {
+    template: dict[str, Any] = {
         "type": "jinja",
         "jinjaPromptTemplate": {
             "bosToken": "",
@@ -331,7 +341,7 @@ def test_complete_raw_text(emu: EmulatorThread, llm: Wire) -> None:
         "rawPrompt": "1, 2, 3,",
         "predictionConfigStack": {"layers": []},
     }
-    packets, end = llm.stream("completeRawText", params)
+    packets, _end = llm.stream("completeRawText", params)
 
     assert packets[-1]["type"] == "success"
     assert text_of(packets)
@@ -368,7 +378,7 @@ def test_scripted_error_becomes_channel_error(emu: EmulatorThread, llm: Wire) ->
     from lmstudio_core.emulator import ScriptedError
 
     emu.engine.script(None, ScriptedTurn(error=ScriptedError("Boom", cause="scripted")))
-    packets, end = llm.stream("predict", predict_params())
+    _packets, end = llm.stream("predict", predict_params())
     assert end["type"] == "channelError"
     assert end["error"]["title"] == "Boom"
     assert end["error"]["cause"] == "scripted"

@@ -373,6 +373,9 @@ class Transport:
                 f"cannot connect to LM Studio at {url}: {exc}. Is LM Studio running with "
                 "its server enabled?"
             ) from exc
+        # We own the socket's lifetime (closed in _Connection.close); entering it tells
+        # websockets >= 17.1 that it is managed, as a ``with`` block would.
+        ws.__enter__()
         try:
             return self._authenticate(ws, url, timeout)
         except BaseException:

@@ -151,10 +151,7 @@ def specific_model_unloaded() -> EmulatorError:
 
 def identifier_taken(identifier: str) -> EmulatorError:
     """An explicit load identifier is already used by a loaded instance."""
-    return EmulatorError(
-        f'A model with the identifier "{identifier}" already exists',
-        suggestion="Choose another identifier, or unload the existing model first.",
-    )
+    return EmulatorError(f'A model with the identifier "{identifier}" already exists')
 
 
 def preset_not_found(identifier: str, available: Sequence[tuple[str, str]]) -> EmulatorError:

@@ -30,7 +30,7 @@ import { LMStudioClient, tool } from "@lmstudio/sdk";
 import { z } from "zod";
 
 const DEFAULT_TIMEOUT_MS = 15_000;
-const DISPOSE_TIMEOUT_MS = 2_000;
+const DISPOSE_TIMEOUT_MS = 1_000;
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -72,17 +72,33 @@ function formatLogArgument(value) {
   }
 }
 
-/** A logger for the SDK that keeps warn/error messages and sends everything to stderr. */
+// Warnings with which a server refuses a request; it never answers such a request.
+const REFUSAL =
+  /Received communication warning from the server \((rpcEndpointUnknown|rpcParameterTypeError|channelEndpointUnknown|channelCreationParameterTypeError)\)/;
+
+/**
+ * A logger for the SDK that keeps warn/error messages and sends everything to stderr.
+ * `refused` rejects as soon as the server refuses a request, so that the scenario fails at once
+ * instead of waiting for its timeout.
+ */
 function makeLogger() {
   const warnings = [];
   let recording = true;
+  let refuse;
+  const refused = new Promise((_, reject) => {
+    refuse = reject;
+  });
+  refused.catch(() => undefined);
   const write = (level, args) => {
     const line = stripAnsi(args.map(formatLogArgument).join(" "));
     process.stderr.write(`[sdk ${level}] ${line}\n`);
-    if (recording && (level === "warn" || level === "error")) warnings.push(line);
+    if (!recording || (level !== "warn" && level !== "error")) return;
+    warnings.push(line);
+    if (REFUSAL.test(line)) refuse(new Error(`the server refused a request: ${line.split("\n")[0]}`));
   };
   return {
     warnings,
+    refused,
     stopRecording: () => {
       recording = false;
     },
@@ -185,7 +201,10 @@ const USER_PROMPT = "What is the capital of France? Answer in one short sentence
 
 const scenarios = {
   async version(client) {
-    return await client.system.getLMStudioVersion();
+    const version = await client.system.getLMStudioVersion();
+    const info = await client.system.getInfo();
+    await client.system.notify({ title: "JS conformance", description: "Hello from the SDK" });
+    return { ...version, info };
   },
 
   async list_downloaded(client) {
@@ -489,7 +508,68 @@ const scenarios = {
   async model_info(client, opts) {
     const llm = await llmFor(client, opts);
     const embedding = await embeddingFor(client, opts);
-    return { llm: await llm.getModelInfo(), embedding: await embedding.getModelInfo() };
+    return {
+      llm: await llm.getModelInfo(),
+      embedding: await embedding.getModelInfo(),
+      llmLoadConfig: await llm.getLoadConfig(),
+      embeddingLoadConfig: await embedding.getLoadConfig(),
+      basePredictionConfig: await llm.getBasePredictionConfig(),
+    };
+  },
+
+  async dynamic_handle(client, opts) {
+    // Handles built from a query resolve on the server at every call.
+    const model = await llmFor(client, opts);
+    const byIdentifier = client.llm.createDynamicHandle(model.identifier);
+    const repo = model.path.split("/").slice(0, 2).join("/");
+    const byPath = client.llm.createDynamicHandle({ path: repo });
+    const result = await byPath.respond("Say something short.", { maxTokens: 16 });
+    const missing = client.llm.createDynamicHandle("no-such-identifier");
+    return {
+      identifier: model.identifier,
+      repo,
+      byIdentifier: await byIdentifier.getModelInfo(),
+      byPath: await byPath.getModelInfo(),
+      byPathCount: await byPath.countTokens("one two three"),
+      missingInfo: (await missing.getModelInfo()) ?? null,
+      missingRespond: await outcome(missing.respond("Hello?").result()),
+      ...describePrediction(result),
+    };
+  },
+
+  async repository(client) {
+    const entries = await client.repository.searchModels({ searchTerm: "qwen", limit: 5 });
+    if (entries.length === 0) return { entries: [] };
+    const options = await entries[0].getDownloadOptions();
+    const chosen = options.find((option) => option.isRecommended()) ?? options[0];
+    const progress = [];
+    let finalizing = 0;
+    const modelKey = await chosen.download({
+      onProgress: (update) => progress.push(update),
+      onStartFinalizing: () => (finalizing += 1),
+    });
+    const downloaded = await client.system.listDownloadedModels();
+    return {
+      entries: entries.map((entry) => ({
+        name: entry.name,
+        exact: entry.isExactMatch(),
+        staffPick: entry.isStaffPick(),
+      })),
+      options: options.map((option) => ({
+        name: option.name,
+        quantization: option.quantization,
+        sizeBytes: option.sizeBytes,
+        fitEstimation: option.fitEstimation,
+        indexedModelIdentifier: option.indexedModelIdentifier,
+        compatibilityType: option.compatibilityType,
+        recommended: option.isRecommended(),
+      })),
+      chosen: chosen.name,
+      progress,
+      finalizing,
+      modelKey,
+      downloadedKeys: downloaded.map((info) => info.modelKey),
+    };
   },
 
   async apply_prompt_template(client, opts) {
@@ -537,17 +617,22 @@ const scenarios = {
     const model = await llmFor(client, opts);
     const events = [];
     const stop = client.diagnostics.unstable_streamLogs((event) => events.push(event));
-    // The subscription travels on its own socket; give the server a moment to register it.
-    await sleep(300);
+    // The subscription travels on its own socket and is never acknowledged: predict until the
+    // stream shows a prediction (normally the first one does).
     const prompt = "Diagnostics probe: say hi.";
-    const result = await model.respond([{ role: "user", content: prompt }], { maxTokens: 16 });
-    const deadline = Date.now() + 5_000;
-    while (!events.some((event) => event.data?.type === "llm.prediction.input")) {
-      if (Date.now() > deadline) break;
-      await sleep(50);
+    let predictions = 0;
+    let content = null;
+    const sawInput = () => events.some((event) => event.data?.type === "llm.prediction.input");
+    while (!sawInput() && predictions < 5) {
+      await sleep(100 * predictions);
+      content = (await model.respond([{ role: "user", content: prompt }], { maxTokens: 16 }))
+        .content;
+      predictions += 1;
+      const deadline = Date.now() + 1_000;
+      while (!sawInput() && Date.now() < deadline) await sleep(20);
     }
     stop();
-    return { prompt, model: describeModel(model), events, content: result.content };
+    return { prompt, predictions, model: describeModel(model), events, content };
   },
 
   async vision(client, opts) {
@@ -588,21 +673,26 @@ const scenarios = {
     return { loadUnknown, getUnknown, unloadUnknown, staleRespond, staleInfo };
   },
 
-  async prediction_errors(client, opts) {
-    // Run with two injected predict failures: one at once, one after a few fragments.
+  async stop_reasons(client, opts) {
+    // Run with a scripted first reply that contains "STOP".
     const model = await llmFor(client, opts);
-    const observe = async () => {
-      const fragments = [];
-      const prediction = model.respond("Tell me a story.", { maxTokens: 64 });
-      const settled = await outcome(
-        (async () => {
-          for await (const fragment of prediction) fragments.push(fragment.content);
-          return await prediction.result();
-        })(),
-      );
-      return { ...settled, value: undefined, fragments };
-    };
-    return { immediate: await observe(), midStream: await observe() };
+    const stopped = await model.respond("Q?", { stopStrings: ["STOP"] });
+    const limited = await model.respond("Tell me a long story.", { maxTokens: 4 });
+    return { stopped: describePrediction(stopped), limited: describePrediction(limited) };
+  },
+
+  async prediction_error(client, opts) {
+    // Run against a server armed to fail the next prediction (at once or mid-stream).
+    const model = await llmFor(client, opts);
+    const fragments = [];
+    const prediction = model.respond("Tell me a story.", { maxTokens: 64 });
+    const settled = await outcome(
+      (async () => {
+        for await (const fragment of prediction) fragments.push(fragment.content);
+        return describePrediction(await prediction.result());
+      })(),
+    );
+    return { ...settled, fragments };
   },
 
   async auth(client) {
@@ -617,14 +707,14 @@ const scenarios = {
 };
 
 // Scenarios run by "all": everything but those that need a specially prepared server.
-const NOT_IN_ALL = new Set(["auth", "prediction_errors"]);
+const NOT_IN_ALL = new Set(["auth", "prediction_error", "repository", "stop_reasons"]);
 const ALL = Object.keys(scenarios).filter((name) => !NOT_IN_ALL.has(name));
 
 // ---------------------------------------------------------------------------------------------
 // Runner
 
 async function runScenario(name, opts) {
-  const { warnings, stopRecording, logger } = makeLogger();
+  const { warnings, refused, stopRecording, logger } = makeLogger();
   const started = performance.now();
   const line = { scenario: name, ok: false, result: null, error: null, warnings, client: null };
   let client = null;
@@ -637,7 +727,7 @@ async function runScenario(name, opts) {
     });
     line.client = client.clientIdentifier;
     line.result = await withTimeout(
-      scenarios[name](client, opts),
+      Promise.race([scenarios[name](client, opts), refused]),
       opts.timeoutMs,
       `timed out after ${opts.timeoutMs} ms (a promise of the SDK never settled)`,
     );

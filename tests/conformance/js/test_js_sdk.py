@@ -46,6 +46,7 @@ SHARED_SCENARIOS = (
     "list_loaded",
     "model_any",
     "model_info",
+    "dynamic_handle",
     "context_length",
     "tokenize",
     "embed",
@@ -59,6 +60,8 @@ SHARED_SCENARIOS = (
     "tool_call_streaming",
     "diagnostics_logs",
     "reasoning",
+    "vision",
+    "model_errors",
     "load_with_progress",
     "model_get_or_load",
     "unload",
@@ -116,6 +119,7 @@ class ModelKeys:
     embedding: ModelSpec
     load: ModelSpec
     reasoning: ModelSpec
+    vision: ModelSpec
 
     @classmethod
     def from_catalog(cls, catalog: Sequence[ModelSpec]) -> ModelKeys:
@@ -123,8 +127,9 @@ class ModelKeys:
         return cls(
             llm=next(spec for spec in llms if spec.preload and not spec.reasoning),
             embedding=next(spec for spec in catalog if spec.type == "embedding" and spec.preload),
-            load=next(spec for spec in llms if not spec.preload and not spec.reasoning),
+            load=next(spec for spec in llms if not spec.preload),
             reasoning=next(spec for spec in llms if spec.reasoning and not spec.preload),
+            vision=next(spec for spec in llms if spec.vision and not spec.preload),
         )
 
     def cli_args(self) -> list[str]:
@@ -133,6 +138,7 @@ class ModelKeys:
             *("--embedding", self.embedding.model_key),
             *("--load-key", self.load.model_key),
             *("--reasoning-key", self.reasoning.model_key),
+            *("--vision-key", self.vision.model_key),
         ]
 
 
@@ -270,10 +276,18 @@ def sent_fields(prediction: PredictionRecord) -> dict[str, Any]:
 # -- system and model management ---------------------------------------------------------------
 
 
-def test_version(shared: Shared) -> None:
+def test_version_info_and_notify(shared: Shared) -> None:
     result = shared.run.result("version")
     assert re.fullmatch(r"\d+\.\d+\.\d+", result["version"]), result
     assert isinstance(result["build"], int)
+    assert result["info"]["version"] == result["version"]
+    assert result["info"]["pid"] == os.getpid()  # the emulator runs in this process
+    (notification,) = shared.emulator.record.notifications
+    assert (notification.title, notification.description) == (
+        "JS conformance",
+        "Hello from the SDK",
+    )
+    assert notification.client_identifier == shared.run.client("version")
 
 
 def test_list_downloaded_models(shared: Shared) -> None:
@@ -376,6 +390,37 @@ def test_model_info(shared: Shared) -> None:
         assert "lastUsedTime" in info
     assert result["llm"]["trainedForToolUse"] == shared.keys.llm.trained_for_tool_use
     assert result["llm"]["vision"] == shared.keys.llm.vision
+    # The SDK turns the load configs back into its option objects.
+    assert result["llmLoadConfig"]["contextLength"] == shared.keys.llm.initial_context_length
+    embedding_context = shared.keys.embedding.initial_context_length
+    assert result["embeddingLoadConfig"]["contextLength"] == embedding_context
+    base = result["basePredictionConfig"]
+    assert isinstance(base["temperature"], int | float)
+    assert base["structured"] == {"type": "none"}
+
+
+def test_dynamic_handles_resolve_queries_on_the_server(shared: Shared) -> None:
+    result = shared.run.result("dynamic_handle")
+    key = shared.keys.llm.model_key
+    assert result["byIdentifier"]["identifier"] == key
+    assert result["byPath"]["identifier"] == key
+    assert result["byPathCount"] == shared.emulator.engine.tokenizer.count("one two three")
+    assert result["missingInfo"] is None
+    missing = result["missingRespond"]
+    assert missing["settled"], "a prediction on an unknown identifier never settled"
+    assert "no-such-identifier" in missing["error"]
+    assert result["modelIdentifier"] == key
+    (prediction,) = shared.predictions_of("dynamic_handle")
+    specifiers = [
+        r.parameter["modelSpecifier"]
+        for r in shared.emulator.record.requests
+        if r.endpoint == "predict" and r.client_identifier == shared.run.client("dynamic_handle")
+    ]
+    assert specifiers == [
+        {"type": "query", "query": {"path": result["repo"]}},
+        {"type": "query", "query": {"identifier": "no-such-identifier"}},
+    ]
+    assert prediction.model_identifier == key
 
 
 def test_context_length(shared: Shared) -> None:
@@ -579,15 +624,59 @@ def test_diagnostics_log_stream_shows_the_prediction_input(shared: Shared) -> No
     result = shared.run.result("diagnostics_logs")
     inputs = [e for e in result["events"] if e["data"]["type"] == "llm.prediction.input"]
     assert inputs, f"no llm.prediction.input event among {result['events']}"
-    (prediction,) = shared.predictions_of("diagnostics_logs")
-    event = inputs[-1]
-    assert isinstance(event["timestamp"], int | float)
-    assert event["data"]["input"] == prediction.prompt
-    assert result["prompt"] in event["data"]["input"]
-    assert event["data"]["modelIdentifier"] == result["model"]["identifier"]
-    assert event["data"]["modelPath"] == result["model"]["path"]
+    prompts = {p.prompt for p in shared.predictions_of("diagnostics_logs")}
+    assert len(shared.predictions_of("diagnostics_logs")) == result["predictions"]
+    for event in inputs:
+        assert isinstance(event["timestamp"], int | float)
+        assert event["data"]["input"] in prompts
+        assert result["prompt"] in event["data"]["input"]
+        assert event["data"]["modelIdentifier"] == result["model"]["identifier"]
+        assert event["data"]["modelPath"] == result["model"]["path"]
     stops = [c for c in shared.emulator.record.cancels if c.endpoint == "streamLogs"]
     assert [c.packet_type for c in stops] == ["stop"]
+
+
+def test_images_reach_a_vision_model_and_are_refused_by_others(shared: Shared) -> None:
+    result = shared.run.result("vision")
+    image, text = result["image"], result["text"]
+    assert (image["type"], image["name"], image["sizeBytes"]) == ("image", "pixel.png", 70)
+    assert (text["type"], text["name"], text["sizeBytes"]) == ("text/plain", "notes.txt", 17)
+    for handle in (image, text):
+        assert not re.search(r"[/\\]", handle["identifier"]), handle
+    assert image["identifier"] != text["identifier"]
+    assert result["visionModel"]["modelKey"] == shared.keys.vision.model_key
+    assert result["visionModel"]["vision"] is True
+    assert result["content"].strip()
+    assert result["stats"]["stopReason"] in STOP_REASONS_OF_A_FINISHED_REPLY
+    refused = result["textOnlyModelOutcome"]
+    assert refused["settled"], "the prediction on a text-only model never settled"
+    assert "error" in refused, "a text-only model accepted an image"
+    assert "image" in refused["error"].lower()
+    (prediction,) = shared.predictions_of("vision")  # the refused one never reached a model
+    (user,) = prediction.history
+    files = [part for part in user["content"] if part["type"] == "file"]
+    assert files == [
+        {
+            "type": "file",
+            "name": "pixel.png",
+            "identifier": image["identifier"],
+            "sizeBytes": 70,
+            "fileType": "image",
+        }
+    ]
+    assert shared.keys.vision.model_key not in shared.emulator.loaded_identifiers("llm")
+
+
+def test_model_errors_reject_instead_of_hanging(shared: Shared) -> None:
+    result = shared.run.result("model_errors")
+    for name, observed in result.items():
+        assert observed["settled"], f"{name}: the SDK promise never settled"
+        assert "error" in observed, f"{name}: succeeded but should have failed: {observed}"
+    assert "no-such-model-key" in result["loadUnknown"]["error"]
+    assert "no-such-model-key" in result["getUnknown"]["error"]
+    assert "no-such-identifier" in result["unloadUnknown"]["error"]
+    assert "unloaded" in result["staleRespond"]["error"]
+    assert "unloaded" in result["staleInfo"]["error"]
 
 
 def test_apply_prompt_template(shared: Shared) -> None:
@@ -632,6 +721,74 @@ class TestCancel:
         assert len(cancels) == 1
         assert cancels[0].client_identifier == run.client("cancel")
         assert cancels[0].packet_type == "cancel"
+
+
+def test_stop_strings_and_token_limits(lmstudio_emulator: EmulatorThread) -> None:
+    lmstudio_emulator.engine.script_reply("The answer is 42. STOP and more")
+    result = run_scenarios(lmstudio_emulator.base_url, ["stop_reasons"]).result("stop_reasons")
+    stopped, limited = result["stopped"], result["limited"]
+    assert stopped["content"] == "The answer is 42. "
+    assert stopped["stats"]["stopReason"] == "stopStringFound"
+    assert stopped["stats"]["stopString"] == "STOP"
+    assert limited["stats"]["stopReason"] == "maxPredictedTokensReached"
+    assert limited["stats"]["predictedTokensCount"] == 4
+    assert lmstudio_emulator.engine.tokenizer.count(limited["content"]) == 4
+
+
+# -- model repository ------------------------------------------------------------------------
+
+
+def test_search_and_download_a_model(lmstudio_emulator: EmulatorThread) -> None:
+    run = run_scenarios(lmstudio_emulator.base_url, ["repository"])
+    result = run.result("repository")
+    assert result["entries"], "searching for 'qwen' found nothing"
+    assert all(entry["name"] for entry in result["entries"])
+    assert result["options"], "the first search result has no download options"
+    for option in result["options"]:
+        assert option["name"]
+        assert option["sizeBytes"] > 0
+        assert option["indexedModelIdentifier"]
+    progress = result["progress"]
+    downloaded = [update["downloadedBytes"] for update in progress]
+    assert downloaded == sorted(downloaded)
+    assert all(u["downloadedBytes"] <= u["totalBytes"] for u in progress)
+    assert result["modelKey"] in result["downloadedKeys"]
+
+
+# -- injected server faults --------------------------------------------------------------------
+
+
+class TestInjectedFaults:
+    @pytest.mark.parametrize("after_fragments", [None, 3])
+    def test_prediction_errors_reach_the_caller(
+        self, lmstudio_emulator: EmulatorThread, after_fragments: int | None
+    ) -> None:
+        title = f"Injected failure after {after_fragments} fragments"
+        lmstudio_emulator.faults.fail_next("predict", title=title, after_fragments=after_fragments)
+        result = run_scenarios(lmstudio_emulator.base_url, ["prediction_error"]).result(
+            "prediction_error"
+        )
+        assert result["settled"], "the prediction error never reached the SDK"
+        assert "error" in result, f"the prediction succeeded: {result}"
+        assert title in result["error"]
+        assert len(result["fragments"]) == (after_fragments or 0)
+
+    def test_the_harness_sees_packets_the_sdk_rejects(
+        self, lmstudio_emulator: EmulatorThread
+    ) -> None:
+        """An unknown packet makes the SDK warn: the no-warning checks above are not vacuous."""
+        lmstudio_emulator.faults.inject_unknown_packet(endpoint="predict", after_fragments=2)
+        run = run_scenarios(lmstudio_emulator.base_url, ["streaming"])
+        line = run.line("streaming")
+        assert line["ok"], line["error"]
+        assert line["result"]["joined"] == line["result"]["content"]
+        assert any("Received invalid message for channel" in w for w in line["warnings"])
+        kinds = [
+            frame.get("kind")
+            for _, _, frame in lmstudio_emulator.record.frames
+            if isinstance(frame, Mapping) and frame.get("type") == "communicationWarning"
+        ]
+        assert kinds == ["channelMessageTypeError"]
 
 
 # -- API tokens --------------------------------------------------------------------------------

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 import re
+from typing import Any
 
 import pytest
 from engine_wire import assistant, calls_of, system, text_of, user
 from jsonschema import Draft202012Validator
-
 from lmstudio_core.emulator._engine import (
     DeterministicEngine,
     GenerationRequest,
@@ -150,6 +150,6 @@ def test_invalid_structured_settings_raise_value_error() -> None:
 @pytest.mark.parametrize(
     "settings", [{"reply_tokens": 0}, {"tool_choice": "sometimes"}], ids=["tokens", "choice"]
 )
-def test_requests_reject_impossible_settings(settings: dict[str, object]) -> None:
+def test_requests_reject_impossible_settings(settings: dict[str, Any]) -> None:
     with pytest.raises(ValueError, match=r"reply_tokens|tool_choice"):
-        GenerationRequest("m", [user("x")], **settings)  # type: ignore[arg-type]
+        GenerationRequest("m", [user("x")], **settings)

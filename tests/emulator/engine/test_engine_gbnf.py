@@ -6,7 +6,6 @@ import json
 import re
 
 import pytest
-
 from lmstudio_core.emulator._engine import generate_from_gbnf, parse_gbnf
 
 JSON_GRAMMAR = r"""

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 
 import pytest
-
 from lmstudio_core.emulator._engine.regex_pattern import sample_pattern
 
 

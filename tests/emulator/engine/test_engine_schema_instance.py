@@ -235,6 +235,8 @@ def test_one_of_value_matches_exactly_one_branch() -> None:
         {"type": "object", "required": ["x"], "additionalProperties": False},
         {"$ref": "#/$defs/Missing"},
         {"$ref": "https://example.com/schema.json"},
+        {"$defs": {"A": {"$ref": "#/$defs/B"}, "B": {"$ref": "#/$defs/A"}}, "$ref": "#/$defs/A"},
+        {"type": "array", "items": {"$ref": "#"}, "minItems": 1},
     ],
 )
 def test_schemas_without_instances_raise_value_error(schema: Any) -> None:
@@ -244,3 +246,9 @@ def test_schemas_without_instances_raise_value_error(schema: Any) -> None:
 
 def test_schema_error_is_a_value_error() -> None:
     assert issubclass(SchemaError, ValueError)
+
+
+def test_refs_to_keys_containing_slashes_resolve() -> None:
+    schema = {"definitions": {"llm/rpc/x": {"const": 7}}, "$ref": "#/definitions/llm/rpc/x"}
+
+    assert generate_instance(schema, seed=0) == 7

@@ -19,14 +19,13 @@ from engine_wire import (
     user,
 )
 from jsonschema import Draft202012Validator
-from pydantic import BaseModel, Field
-
 from lmstudio_core.emulator._engine import (
     DeterministicEngine,
     GenerationRequest,
     Piece,
     ToolCallPiece,
 )
+from pydantic import BaseModel, Field
 
 CALL_ID = re.compile(r"call_[a-z0-9]{9}")
 
@@ -127,6 +126,15 @@ def test_two_tool_names_mentioned_give_two_calls() -> None:
     assert [call.name for call in calls] == ["get_current_weather", "get_time"]
     assert _arguments(calls[0])["location"] == "Tokyo"
     assert _arguments(calls[1]) == {"city": "Tokyo"}
+
+
+def test_tools_without_parameters_get_empty_arguments() -> None:
+    bare = {"type": "function", "function": {"name": "ping"}}
+    empty = {"type": "function", "function": {"name": "pong", "parameters": {}}}
+
+    calls = calls_of(_generate("ping and pong", [bare, empty]))
+
+    assert [(call.name, call.arguments_json) for call in calls] == [("ping", "{}"), ("pong", "{}")]
 
 
 def test_call_ids_are_deterministic() -> None:

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import random
 import re
-from collections.abc import Sequence
 from typing import Any
 
 from .vocabulary import word_list
@@ -49,11 +47,6 @@ def stable_hash(*parts: object) -> int:
     payload = json.dumps(parts, sort_keys=True, ensure_ascii=False, default=repr)
     digest = hashlib.blake2b(payload.encode("utf-8"), digest_size=8).digest()
     return int.from_bytes(digest, "big")
-
-
-def seeded_random(*parts: object) -> random.Random:
-    """Return a ``random.Random`` seeded from a stable hash of ``parts``."""
-    return random.Random(stable_hash(*parts))
 
 
 def words_of(text: str) -> list[str]:
@@ -106,17 +99,6 @@ def stem(word: str) -> str:
 def is_proper_noun(word: str, position: int) -> bool:
     """Tell whether ``word`` looks like a proper noun (capitalised, not sentence-initial)."""
     return position > 0 and word[:1].isupper() and word.lower() not in STOPWORDS
-
-
-def proper_nouns(hints: Sequence[str]) -> list[str]:
-    """Return the hints that look like proper nouns (multi-word hints are kept whole)."""
-    result: list[str] = []
-    for position, hint in enumerate(hints):
-        if " " in hint.strip() and hint[:1].isupper():
-            result.append(hint.strip())
-        elif words_of(hint) == [hint] and is_proper_noun(hint, position):
-            result.append(hint)
-    return result
 
 
 def json_compact(value: Any) -> str:

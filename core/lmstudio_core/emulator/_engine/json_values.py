@@ -6,8 +6,6 @@ import math
 from collections.abc import Mapping
 from typing import Any, TypeGuard
 
-JSON_TYPES = ("null", "boolean", "object", "array", "number", "string", "integer")
-
 
 def is_number(value: Any) -> TypeGuard[int | float]:
     """Tell whether ``value`` is a JSON number (``bool`` excluded)."""

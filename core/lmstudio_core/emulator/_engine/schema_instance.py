@@ -66,7 +66,10 @@ def generate_instance(schema: Any, *, seed: int, hints: Sequence[str] = ()) -> A
     first: Any = None
     for attempt in range(_FINAL_ATTEMPTS):
         builder = _InstanceBuilder(schema, seed + attempt * 7919, hints)
-        value = builder.build(schema, 0, ())
+        try:
+            value = builder.build(schema, 0, ())
+        except RecursionError as error:
+            raise SchemaError("schema nesting too deep") from error
         if attempt == 0:
             first = value
         if is_valid(value, schema, schema):
@@ -95,10 +98,11 @@ class _InstanceBuilder:
             return self.build(merge_schemas(rest, self._resolve(branch)), depth + 1, path)
         return self._build_plain(resolved, depth, path)
 
-    def _resolve(self, schema: Any) -> dict[str, Any]:
+    def _resolve(self, schema: Any, hops: int = 0) -> dict[str, Any]:
         """Return ``schema`` as a mapping with ``$ref`` and ``allOf`` merged in."""
         current: Any = schema
-        for _ in range(_MAX_REF_CHAIN):
+        while hops <= _MAX_REF_CHAIN:
+            hops += 1
             if current is True or current is None:
                 return {}
             if current is False:
@@ -107,16 +111,15 @@ class _InstanceBuilder:
                 raise SchemaError(f"invalid schema: {current!r}")
             if "$ref" in current:
                 rest = {key: value for key, value in current.items() if key != "$ref"}
-                target = self._resolve(resolve_ref(self._root, current["$ref"]))
-                current = merge_schemas(target, rest) if has_constraints(rest) else target
-                continue
-            if "allOf" in current:
+                target = resolve_ref(self._root, current["$ref"])
+                current = {"allOf": [target, rest]} if has_constraints(rest) else target
+            elif "allOf" in current:
                 merged = {key: value for key, value in current.items() if key != "allOf"}
                 for sub in current["allOf"]:
-                    merged = merge_schemas(merged, self._resolve(sub))
+                    merged = merge_schemas(merged, self._resolve(sub, hops))
                 current = merged
-                continue
-            return dict(current)
+            else:
+                return dict(current)
         raise SchemaError("$ref chain too long (circular reference?)")
 
     def _pick_branch(self, branches: Sequence[Any], depth: int) -> Any:

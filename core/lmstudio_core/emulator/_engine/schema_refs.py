@@ -33,24 +33,34 @@ class SchemaError(ValueError):
 def resolve_ref(root: Any, ref: str) -> Any:
     """Return the subschema that a local ``$ref`` (``#``, ``#/$defs/...``) points to.
 
+    Besides standard JSON pointers, keys that themselves contain ``/`` unescaped (as in
+    ``#/definitions/llm/rpc/x`` for a definition named ``llm/rpc/x``) are accepted.
+
     Raises:
         SchemaError: For remote references or pointers that do not resolve.
     """
     if not ref.startswith("#"):
         raise SchemaError(f"unsupported $ref {ref!r}: only local references are handled")
-    target = root
     pointer = unquote(ref[1:])
     if not pointer:
-        return target
-    for raw in pointer.lstrip("/").split("/"):
-        token = raw.replace("~1", "/").replace("~0", "~")
-        if isinstance(target, Mapping) and token in target:
-            target = target[token]
-        elif isinstance(target, list) and token.isdigit() and int(token) < len(target):
-            target = target[int(token)]
-        else:
-            raise SchemaError(f"unresolvable $ref {ref!r}")
+        return root
+    tokens = [raw.replace("~1", "/").replace("~0", "~") for raw in pointer.lstrip("/").split("/")]
+    target = root
+    index = 0
+    while index < len(tokens):
+        target, index = _step(target, tokens, index, ref)
     return target
+
+
+def _step(target: Any, tokens: list[str], index: int, ref: str) -> tuple[Any, int]:
+    if isinstance(target, list) and tokens[index].isdigit() and int(tokens[index]) < len(target):
+        return target[int(tokens[index])], index + 1
+    if isinstance(target, Mapping):
+        for end in range(len(tokens), index, -1):
+            key = "/".join(tokens[index:end])
+            if key in target:
+                return target[key], end
+    raise SchemaError(f"unresolvable $ref {ref!r}")
 
 
 def has_constraints(schema: Mapping[str, Any]) -> bool:

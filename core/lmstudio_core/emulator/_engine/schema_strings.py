@@ -29,6 +29,7 @@ _STREET = {"street", "address", "road"}
 _LONG_TEXT = {"description", "summary", "text", "content", "body", "reason", "answer"}
 _LONG_TEXT |= {"explanation", "message", "comment", "note", "notes", "plot", "bio", "review"}
 _LONG_TEXT |= {"details", "instructions", "response", "story", "reasoning", "overview"}
+_LONG_TEXT |= {"step", "instruction", "tip", "idea", "fact", "sentence", "point", "paragraph"}
 _TITLE = {"title", "headline", "heading", "subject", "caption"}
 _LABEL = {"category", "genre", "type", "kind", "topic", "tag", "keyword", "label", "word"}
 _LABEL |= {"ingredient", "item", "skill", "hobby", "interest", "term"}
@@ -212,7 +213,8 @@ def _descriptive_value(parts: set[str], rng: random.Random, hints: HintPool) -> 
     if parts & _LONG_TEXT:
         return _sentence(rng, hints)
     if parts & _LABEL:
-        return hints.keyword(rng) or rng.choice(vocab.CATEGORIES)
+        keyword = hints.keyword(rng) if rng.random() < 0.6 else None
+        return keyword or rng.choice(vocab.CATEGORIES)
     keyword = hints.keyword(rng)
     if keyword is not None and rng.random() < 0.7:
         return keyword

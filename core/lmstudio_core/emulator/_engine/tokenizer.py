@@ -16,7 +16,8 @@ FIRST_PIECE_ID = 3
 MAX_PIECE_LENGTH = 6
 
 _SPECIAL_PIECES = {BOS_TOKEN_ID: "", EOS_TOKEN_ID: "", PAD_TOKEN_ID: ""}
-_RECENT_ENCODINGS = 512
+_RECENT_ENCODINGS = 256
+_RECENT_TEXT_LIMIT = 65536
 
 _PIECE_RE = re.compile(
     r"""
@@ -42,8 +43,10 @@ class Tokenizer:
 
     Hashed ids cannot be reversed without a table, so :meth:`decode` is best-effort: it uses
     a per-instance cache filled by :meth:`encode` (and primed with common words).
-    ``decode(encode(text)) == text`` holds for any text recently encoded by the same instance;
-    ids never seen by the instance decode to ``""``.
+    ``decode(encode(text)) == text`` holds for any text (up to 64 KiB) among the last 256
+    encoded by the same instance; other id sequences are decoded piece by piece from the
+    cache (exact unless two distinct pieces share an id), and ids never seen by the instance
+    decode to ``""``.
     """
 
     __slots__ = ("_piece_by_id", "_recent", "vocab_size")
@@ -89,11 +92,12 @@ class Tokenizer:
         ids = [self.piece_id(piece) for piece in pieces]
         for token_id, piece in zip(ids, pieces, strict=True):
             self._piece_by_id[token_id] = piece
-        key = tuple(ids)
-        self._recent[key] = text
-        self._recent.move_to_end(key)
-        while len(self._recent) > _RECENT_ENCODINGS:
-            self._recent.popitem(last=False)
+        if len(text) <= _RECENT_TEXT_LIMIT:
+            key = tuple(ids)
+            self._recent[key] = text
+            self._recent.move_to_end(key)
+            while len(self._recent) > _RECENT_ENCODINGS:
+                self._recent.popitem(last=False)
         return ids
 
     def decode(self, ids: Sequence[int]) -> str:

@@ -68,7 +68,9 @@ class ToolSpec:
         return cls(
             name=str(function.get("name", "")),
             description=str(function.get("description") or ""),
-            parameters=parameters if isinstance(parameters, Mapping) else _EMPTY_PARAMETERS,
+            parameters=parameters
+            if isinstance(parameters, Mapping) and parameters
+            else _EMPTY_PARAMETERS,
         )
 
 
@@ -134,7 +136,9 @@ def tool_arguments(call: PlannedCall, *, hints: Sequence[str], seed: int) -> dic
     schema = call.tool.parameters
     generated = generate_instance(schema, seed=seed, hints=hints)
     if not isinstance(generated, dict):
-        raise SchemaError(f"parameters of tool {call.tool.name!r} do not describe an object")
+        if not is_valid({}, schema, schema):
+            raise SchemaError(f"parameters of tool {call.tool.name!r} do not describe an object")
+        generated = {}
     filled = _filled_from_request(schema, call.request_text)
     candidate = {**generated, **filled}
     return candidate if is_valid(candidate, schema, schema) else generated

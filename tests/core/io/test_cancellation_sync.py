@@ -1,0 +1,79 @@
+"""Cancellation with the blocking client (mirrored by test_cancellation_async.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from lmstudio_core import Client, TextFragment
+
+from .conftest import LLM_KEY, REASONING_KEY
+
+
+@pytest.fixture
+def slow(lmstudio_emulator: Any) -> Any:
+    lmstudio_emulator.faults.set_tokens_per_second(50)
+    return lmstudio_emulator
+
+
+def wait_for_cancel(emulator: Any) -> None:
+    assert emulator.record.wait_for(lambda r: r.cancels, timeout=5), "no cancel received"
+    assert emulator.record.cancels[-1].endpoint in ("predict", "loadModel", "getOrLoad")
+
+
+def test_break_sends_cancel(client: Client, slow: Any) -> None:
+    model = client.llm.model(LLM_KEY)
+    with model.respond_stream("Write a long story") as stream:
+        for event in stream:
+            if isinstance(event, TextFragment):
+                break
+    wait_for_cancel(slow)
+    with pytest.raises(RuntimeError, match="closed before it finished"):
+        stream.result()
+    # the socket is still usable
+    assert model.respond("again", max_tokens=3).content
+
+
+def test_exception_in_block_sends_cancel_and_propagates(client: Client, slow: Any) -> None:
+    model = client.llm.model(LLM_KEY)
+    with pytest.raises(ZeroDivisionError), model.respond_stream("story") as stream:  # noqa: PT012
+        next(iter(stream))
+        _ = 1 / 0
+    wait_for_cancel(slow)
+
+
+def test_keyboard_interrupt_sends_cancel_and_propagates(client: Client, slow: Any) -> None:
+    model = client.llm.model(LLM_KEY)
+    with pytest.raises(KeyboardInterrupt), model.respond_stream("story") as stream:  # noqa: PT012
+        next(iter(stream))
+        raise KeyboardInterrupt
+    wait_for_cancel(slow)
+
+
+def test_stream_cancel_keeps_partial_result(client: Client, slow: Any) -> None:
+    model = client.llm.model(LLM_KEY)
+    with model.respond_stream("Write a long story", max_tokens=500) as stream:
+        seen = ""
+        for event in stream:
+            if isinstance(event, TextFragment):
+                seen += event.text
+                if len(seen) > 3:
+                    stream.cancel()
+        result = stream.result()
+    wait_for_cancel(slow)
+    assert result.stop_reason == "userStopped"
+    assert result.content.startswith(seen)
+    assert len(result.content) < 2000
+
+
+def test_cancel_before_start(client: Client) -> None:
+    stream = client.llm.model(LLM_KEY).respond_stream("hi")
+    stream.cancel()
+    assert stream.result().stop_reason == "userStopped"
+
+
+def test_leaving_a_load_early_cancels_it(lmstudio_emulator_factory: Any) -> None:
+    with lmstudio_emulator_factory(load_seconds=2.0) as emu, Client(emu.base_url) as client:
+        with client.llm.load_stream(REASONING_KEY) as stream:
+            next(iter(stream))
+        assert emu.record.wait_for(lambda r: r.cancels, timeout=5)
