@@ -398,3 +398,16 @@ def test_presets_sit_below_client_layers(emu: EmulatorThread, llm: Wire) -> None
     params = {**predict_params(), "fuzzyPresetIdentifier": "terse"}
     llm.stream("predict", params)
     assert emu.record.predictions[-1].config["llm.prediction.temperature"] == 0.05
+
+
+def test_unloading_mid_prediction_stops_with_model_unloaded(emu: EmulatorThread, llm: Wire) -> None:
+    emu.faults.set_tokens_per_second(50)
+    channel_id = llm.open("predict", predict_params("Tell me a story"))
+    while llm.recv()["message"]["type"] != "fragment":
+        pass
+    assert emu.unload_model(LLM_KEY)
+
+    packets, end = llm.drain(channel_id)
+
+    assert packets[-1]["stats"]["stopReason"] == "modelUnloaded"
+    assert end["type"] == "channelClose"

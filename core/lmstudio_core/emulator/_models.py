@@ -153,11 +153,11 @@ async def _get_or_load(domain: str, ch: Channel, params: GetOrLoadParams) -> Non
     identifier = state.store.next_identifier(spec.model_key)
     await ch.send({"type": "startLoading", "identifier": identifier, "info": spec.to_wire()})
     await _load_progress(ch, "loadProgress")
+    # JIT instances outlive the client that asked for them; their TTL governs them.
     inst = state.load(
         spec,
         config_layers=params.load_config_stack.field_layers(),
         ttl_ms=params.load_ttl_ms,
-        owner=ch.client,
         jit=True,
     )
     await ch.send({"type": "loadSuccess", "info": inst.to_wire()})

@@ -73,8 +73,15 @@ function formatLogArgument(value) {
 }
 
 // Warnings with which a server refuses a request; it never answers such a request.
-const REFUSAL =
-  /Received communication warning from the server \((rpcEndpointUnknown|rpcParameterTypeError|channelEndpointUnknown|channelCreationParameterTypeError)\)/;
+const REFUSAL_KINDS = [
+  "rpcEndpointUnknown",
+  "rpcParameterTypeError",
+  "channelEndpointUnknown",
+  "channelCreationParameterTypeError",
+];
+const REFUSAL = new RegExp(
+  `Received communication warning from the server \\((${REFUSAL_KINDS.join("|")})\\)`,
+);
 
 /**
  * A logger for the SDK that keeps warn/error messages and sends everything to stderr.
@@ -94,7 +101,9 @@ function makeLogger() {
     process.stderr.write(`[sdk ${level}] ${line}\n`);
     if (!recording || (level !== "warn" && level !== "error")) return;
     warnings.push(line);
-    if (REFUSAL.test(line)) refuse(new Error(`the server refused a request: ${line.split("\n")[0]}`));
+    if (REFUSAL.test(line)) {
+      refuse(new Error(`the server refused a request: ${line.split("\n")[0]}`));
+    }
   };
   return {
     warnings,
@@ -132,6 +141,10 @@ function describeModel(model) {
   return Object.fromEntries(
     fields.filter((field) => model[field] !== undefined).map((field) => [field, model[field]]),
   );
+}
+
+function describeFile({ identifier, type, sizeBytes, name }) {
+  return { identifier, type, sizeBytes, name };
 }
 
 function describeFragment(fragment) {
@@ -417,7 +430,8 @@ const scenarios = {
       {
         rawTools,
         onToolCallRequestStart: (callId, info) => events.push({ event: "start", callId, ...info }),
-        onToolCallRequestNameReceived: (callId, name) => events.push({ event: "name", callId, name }),
+        onToolCallRequestNameReceived: (callId, name) =>
+          events.push({ event: "name", callId, name }),
         onToolCallRequestArgumentFragmentGenerated: (callId, content) =>
           events.push({ event: "arguments", callId, content }),
         onToolCallRequestEnd: (callId, info) =>
@@ -598,7 +612,9 @@ const scenarios = {
   },
 
   async reasoning(client, opts) {
-    if (opts.reasoningKey === undefined) throw new Error("the reasoning scenario needs --reasoning-key");
+    if (opts.reasoningKey === undefined) {
+      throw new Error("the reasoning scenario needs --reasoning-key");
+    }
     const wasLoaded = (await client.llm.listLoaded()).some(
       (model) => model.modelKey === opts.reasoningKey,
     );
@@ -642,7 +658,6 @@ const scenarios = {
       "notes.txt",
       Buffer.from("Plain text notes.").toString("base64"),
     );
-    const describeFile = ({ identifier, type, sizeBytes, name }) => ({ identifier, type, sizeBytes, name });
     const wasLoaded = (await client.llm.listLoaded()).some((m) => m.modelKey === opts.visionKey);
     const visionModel = await client.llm.model(opts.visionKey, QUIET);
     const chat = [{ role: "user", content: "Describe this image.", images: [image] }];
@@ -748,8 +763,15 @@ async function runScenario(name, opts) {
 }
 
 function usage(message) {
-  process.stderr.write(`${message}\nusage: node scenarios.mjs <ws://host:port> <scenario|all>[,...] [options]\n`);
+  process.stderr.write(
+    `${message}\nusage: node scenarios.mjs <ws://host:port> <scenario|all>[,...] [options]\n`,
+  );
   process.exit(2);
+}
+
+function notRun(name) {
+  const error = "not run: --budget exhausted";
+  return { scenario: name, ok: false, result: null, error, warnings: [], client: null, ms: 0 };
 }
 
 async function main() {
@@ -789,15 +811,17 @@ async function main() {
   const deadline = values.budget === undefined ? Infinity : Date.now() + Number(values.budget);
   let allOk = true;
   for (const name of names) {
-    const line =
-      Date.now() < deadline
-        ? await runScenario(name, opts)
-        : { scenario: name, ok: false, result: null, error: "not run: --budget exhausted", warnings: [] };
+    const line = Date.now() < deadline ? await runScenario(name, opts) : notRun(name);
     allOk &&= line.ok;
     process.stdout.write(`${JSON.stringify(line)}\n`);
   }
   process.exit(allOk ? 0 : 1);
 }
+
+// A promise the SDK rejects after its scenario gave up on it must not end the whole run.
+process.on("unhandledRejection", (reason) => {
+  process.stderr.write(`unhandled rejection: ${describeError(reason)}\n`);
+});
 
 main().catch((error) => {
   process.stderr.write(`${describeError(error)}\n`);

@@ -263,3 +263,34 @@ def test_api_token_mode(lmstudio_emulator_options: dict[str, Any]) -> None:
         ):
             bad.list_loaded_models()
         assert emu.loaded_identifiers()  # the server is still fine
+
+
+def test_injected_faults_surface_as_client_errors(
+    emu: EmulatorThread, client: lmstudio.Client
+) -> None:
+    model = client.llm.model(LLM_KEY)
+    emu.faults.fail_next("predict", title="GPU on fire", after_fragments=2)
+    with pytest.raises(lmstudio.LMStudioServerError, match="GPU on fire"):
+        model.respond("Tell me a story")
+    emu.faults.fail_next("countTokens", title="Tokenizer broke")
+    with pytest.raises(lmstudio.LMStudioServerError, match="Tokenizer broke"):
+        model.count_tokens("x")
+    assert model.respond("Still alive?").content
+
+
+def test_dropped_connection(emu: EmulatorThread, client: lmstudio.Client) -> None:
+    emu.faults.drop_connection_after(2)
+    with pytest.raises(lmstudio.LMStudioWebsocketError):
+        client.llm.model(LLM_KEY).respond("Tell me a story")
+
+
+def test_recorded_history_and_config(emu: EmulatorThread, client: lmstudio.Client) -> None:
+    chat = lmstudio.Chat("Be brief.")
+    chat.add_user_message("Hi!")
+    client.llm.model(LLM_KEY).respond(chat, config={"temperature": 0.4, "stopStrings": ["X"]})
+
+    record = emu.record.predictions[-1]
+    assert [m["role"] for m in record.history] == ["system", "user"]
+    assert record.config["llm.prediction.temperature"] == 0.4
+    assert record.config["llm.prediction.stopStrings"] == ["X"]
+    assert record.model_identifier == LLM_KEY

@@ -1,0 +1,540 @@
+"""Pure conversions between LangChain and lmstudio-core (no I/O).
+
+- LangChain messages -> the chat history ``lmstudio_core`` accepts (OpenAI-style dicts);
+- core prediction events -> ``ChatGenerationChunk`` objects (:class:`ChunkBuilder`);
+- prediction statistics -> ``usage_metadata`` and ``response_metadata``;
+- LM Studio model info -> a LangChain ``ModelProfile``;
+- core errors -> exceptions that are both the core's and langchain-core's error types.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from langchain_core.exceptions import (
+    ContextOverflowError,
+    ModelAPIError,
+    ModelAuthenticationError,
+    ModelConnectionError,
+    ModelError,
+    ModelInvalidRequestError,
+    ModelTimeoutError,
+)
+from langchain_core.exceptions import ModelNotFoundError as LangChainModelNotFoundError
+from langchain_core.language_models import ModelProfile
+from langchain_core.messages import (
+    AIMessage,
+    AIMessageChunk,
+    BaseMessage,
+    ChatMessage,
+    HumanMessage,
+    SystemMessage,
+    ToolMessage,
+)
+from langchain_core.messages.ai import OutputTokenDetails, UsageMetadata
+from langchain_core.outputs import ChatGenerationChunk, GenerationChunk
+from lmstudio_core import (
+    AuthenticationError,
+    ConnectError,
+    DisconnectedError,
+    DomainMismatchError,
+    LMStudioError,
+    LoadedModelInfo,
+    ModelNotFoundError,
+    PredictionEvent,
+    PredictionResult,
+    PredictionStats,
+    PresetNotFoundError,
+    ReasoningFragment,
+    RequestTimeoutError,
+    ServerError,
+    TextFragment,
+    ToolCallArgumentsDelta,
+    ToolCallEnded,
+    ToolCallFailed,
+    ToolCallNameReceived,
+    ToolCallStarted,
+)
+
+__all__ = [
+    "PROVIDER",
+    "REASONING_END",
+    "REASONING_START",
+    "ChunkBuilder",
+    "adapter_profile",
+    "completion_chunk",
+    "completion_info",
+    "messages_to_history",
+    "profile_from_info",
+    "response_metadata",
+    "to_langchain_error",
+    "tool_choice_for_core",
+    "usage_metadata",
+]
+
+PROVIDER = "lmstudio"
+REASONING_START = "<think>"
+REASONING_END = "</think>"
+"""How reasoning is written back into an assistant message of the history: LM Studio keeps
+the whole generated text (tags included) in its own chats and the model's prompt template
+decides what to keep of earlier turns."""
+
+Role = Literal["system", "user", "assistant", "tool"]
+
+# -- messages -> history ----------------------------------------------------------------
+
+
+def _text_of(blocks: Sequence[Mapping[str, Any]]) -> str:
+    return "".join(str(b.get("text", "")) for b in blocks if b.get("type") == "text")
+
+
+def _image_part(block: Mapping[str, Any]) -> dict[str, Any]:
+    data = block.get("base64")
+    if isinstance(data, str) and data:
+        mime = block.get("mime_type") or "image/png"
+        return {"type": "image_url", "image_url": {"url": f"data:{mime};base64,{data}"}}
+    url = block.get("url")
+    if isinstance(url, str) and url.startswith("data:"):
+        return {"type": "image_url", "image_url": {"url": url}}
+    raise ValueError(
+        "LM Studio needs image bytes: pass a base64 image block or a data URI "
+        "(it cannot fetch image URLs or provider file ids)"
+    )
+
+
+def _user_parts(message: BaseMessage, images: bool) -> str | list[dict[str, Any]]:
+    if isinstance(message.content, str):
+        return message.content
+    parts: list[dict[str, Any]] = []
+    for block in message.content_blocks:
+        kind = block.get("type")
+        if kind == "text":
+            parts.append({"type": "text", "text": block.get("text", "")})
+        elif kind == "image":
+            if images:
+                parts.append(_image_part(block))
+        elif kind in ("reasoning", "non_standard"):
+            continue
+        else:
+            raise ValueError(f"LM Studio chat models do not accept {kind!r} content blocks")
+    return parts
+
+
+def _reasoning_of(message: AIMessage) -> str:
+    pieces: list[str] = []
+    for block in message.content_blocks:
+        if block.get("type") == "reasoning":
+            pieces.append(str(block.get("reasoning", "")))
+        elif block.get("type") == "non_standard":  # e.g. Anthropic "thinking" blocks
+            value = block.get("value")
+            if isinstance(value, Mapping) and value.get("type") == "thinking":
+                pieces.append(str(value.get("thinking", "")))
+    return "".join(pieces)
+
+
+def _assistant(message: AIMessage) -> dict[str, Any]:
+    if isinstance(message.content, str):
+        text = message.content
+    else:
+        text = _text_of([b for b in message.content_blocks if isinstance(b, Mapping)])
+    reasoning = _reasoning_of(message)
+    if reasoning:
+        text = f"{REASONING_START}{reasoning}{REASONING_END}{text}"
+    entry: dict[str, Any] = {"role": "assistant", "content": text}
+    if message.tool_calls:
+        entry["tool_calls"] = [
+            {"id": call.get("id"), "name": call["name"], "args": call["args"]}
+            for call in message.tool_calls
+        ]
+    return entry
+
+
+def _tool(message: ToolMessage) -> dict[str, Any]:
+    if isinstance(message.content, str):
+        text = message.content
+    else:
+        blocks = message.content_blocks
+        unsupported = {str(b.get("type")) for b in blocks if b.get("type") != "text"}
+        if unsupported:
+            raise ValueError(
+                f"LM Studio tool results are text only; got {sorted(unsupported)} blocks"
+            )
+        text = _text_of(blocks)
+    if message.status == "error" and not text.lstrip().lower().startswith("error"):
+        text = f"Error: {text}"
+    entry: dict[str, Any] = {"role": "tool", "content": text, "tool_call_id": message.tool_call_id}
+    if message.name:
+        entry["name"] = message.name
+    return entry
+
+
+def _role_of(message: BaseMessage) -> Role:
+    if isinstance(message, SystemMessage):
+        return "system"
+    if isinstance(message, HumanMessage):
+        return "user"
+    if isinstance(message, AIMessage):
+        return "assistant"
+    if isinstance(message, ToolMessage):
+        return "tool"
+    if isinstance(message, ChatMessage):
+        role = {"developer": "system", "human": "user", "ai": "assistant"}.get(
+            message.role, message.role
+        )
+        if role in ("system", "user", "assistant", "tool"):
+            return role  # type: ignore[return-value]
+    raise TypeError(f"LM Studio chat models cannot send a {type(message).__name__}")
+
+
+def _merge_into(previous: dict[str, Any], entry: dict[str, Any]) -> None:
+    """Append ``entry`` to the previous message of the same role."""
+    before, after = previous["content"], entry["content"]
+    if isinstance(before, str) and isinstance(after, str):
+        previous["content"] = f"{before}\n\n{after}" if before and after else before + after
+    else:
+        as_parts = [
+            [{"type": "text", "text": value}] if isinstance(value, str) else value
+            for value in (before, after)
+        ]
+        previous["content"] = [*as_parts[0], {"type": "text", "text": "\n\n"}, *as_parts[1]]
+    if entry.get("tool_calls"):
+        previous["tool_calls"] = [*previous.get("tool_calls", []), *entry["tool_calls"]]
+
+
+def messages_to_history(
+    messages: Sequence[BaseMessage], *, images: bool = True
+) -> list[dict[str, Any]]:
+    """The chat history for ``lmstudio_core`` (OpenAI-style message dicts).
+
+    Consecutive system, user or assistant messages are merged (many chat templates
+    require alternating roles); tool results stay one message each. ``images=False``
+    drops images (for counting tokens of a prompt template).
+    """
+    history: list[dict[str, Any]] = []
+    for message in messages:
+        role = _role_of(message)
+        if role == "assistant":
+            entry = _assistant(message) if isinstance(message, AIMessage) else None
+            entry = entry or {"role": "assistant", "content": _user_parts(message, images)}
+        elif role == "tool":
+            if not isinstance(message, ToolMessage):
+                raise TypeError("a tool message must be a ToolMessage (it needs a tool_call_id)")
+            entry = _tool(message)
+        else:
+            entry = {"role": role, "content": _user_parts(message, images)}
+        previous = history[-1] if history else None
+        if previous is not None and previous["role"] == role and role != "tool":
+            _merge_into(previous, entry)
+        else:
+            history.append(entry)
+    return history
+
+
+def tool_choice_for_core(
+    tool_choice: str | bool | Mapping[str, Any] | None, tool_names: Sequence[str]
+) -> str | None:
+    """LangChain's ``tool_choice`` as LM Studio's: auto, none, required or a tool name."""
+    if tool_choice is None or tool_choice is False:
+        return None
+    if tool_choice is True or tool_choice in ("any", "required"):
+        return "required"
+    if tool_choice in ("auto", "none"):
+        return str(tool_choice)
+    name: Any = tool_choice
+    if isinstance(tool_choice, Mapping):
+        function = tool_choice.get("function")
+        name = function.get("name") if isinstance(function, Mapping) else tool_choice.get("name")
+    if not isinstance(name, str) or name not in tool_names:
+        raise ValueError(
+            f"tool_choice {tool_choice!r} names no bound tool; use 'auto', 'none', 'any' "
+            f"or one of {sorted(tool_names)}"
+        )
+    return name
+
+
+# -- events -> chunks ---------------------------------------------------------------------
+
+
+@dataclass
+class _ToolCallState:
+    index: int
+    name_sent: bool = False
+    arguments_sent: bool = False
+
+
+@dataclass
+class ChunkBuilder:
+    """Turns the events of one prediction into ``ChatGenerationChunk`` objects.
+
+    Tool-call chunks carry the position of their block in the message as ``index``
+    (reasoning, text and each tool call are blocks), so that standard content blocks
+    never share an index. The id of a tool call is the one announced when it started.
+    """
+
+    reasoning_tokens: int = 0
+    failures: list[dict[str, Any]] = field(default_factory=list)
+    _position: int = -1
+    _last_kind: str = ""
+    _calls: dict[int, _ToolCallState] = field(default_factory=dict)
+
+    def _block(self, kind: str) -> int:
+        if kind != self._last_kind or kind == "tool_call":
+            self._position += 1
+            self._last_kind = kind
+        return self._position
+
+    def chunk(self, event: PredictionEvent) -> ChatGenerationChunk | None:
+        """The chunk for one event (``None`` for events with nothing to show)."""
+        if isinstance(event, TextFragment):
+            self._block("text")
+            return ChatGenerationChunk(message=AIMessageChunk(content=event.text))
+        if isinstance(event, ReasoningFragment):
+            self._block("reasoning")
+            self.reasoning_tokens += event.tokens
+            return ChatGenerationChunk(
+                message=AIMessageChunk(content="", additional_kwargs={"reasoning_content": event.text})
+            )
+        if isinstance(event, ToolCallStarted):
+            self._calls[event.index] = _ToolCallState(self._block("tool_call"))
+            return _tool_chunk(self._calls[event.index].index, event.id, None, None)
+        if isinstance(event, ToolCallNameReceived):
+            state, new_id = self._call(event.index, event.id)
+            state.name_sent = True
+            return _tool_chunk(state.index, new_id, event.name, None)
+        if isinstance(event, ToolCallArgumentsDelta):
+            state, new_id = self._call(event.index, event.id)
+            state.arguments_sent = True
+            return _tool_chunk(state.index, new_id, None, event.delta)
+        if isinstance(event, ToolCallEnded):
+            return self._tool_end(event)
+        if isinstance(event, ToolCallFailed):
+            self.failures.append({"message": event.message, "raw_content": event.raw_content})
+        return None
+
+    def _call(self, index: int, call_id: str) -> tuple[_ToolCallState, str | None]:
+        """The state of call ``index``, and its id if no chunk announced it yet."""
+        state = self._calls.get(index)
+        if state is not None:
+            return state, None
+        state = self._calls[index] = _ToolCallState(self._block("tool_call"))
+        return state, call_id
+
+    def _tool_end(self, event: ToolCallEnded) -> ChatGenerationChunk | None:
+        request = event.request
+        state = self._calls.get(event.index)
+        if state is None:  # a server that reports whole calls only
+            state = self._calls[event.index] = _ToolCallState(self._block("tool_call"))
+            return _tool_chunk(
+                state.index, request.id, request.name, _dump_arguments(request.arguments)
+            )
+        name = None if state.name_sent else request.name
+        arguments = None if state.arguments_sent else _dump_arguments(request.arguments)
+        state.name_sent = state.arguments_sent = True
+        if name is None and arguments is None:
+            return None
+        return _tool_chunk(state.index, None, name, arguments)
+
+    def last_chunk(self, result: PredictionResult, model_name: str) -> ChatGenerationChunk:
+        """The final chunk: usage, response metadata, ``chunk_position="last"``."""
+        metadata = response_metadata(result, model_name)
+        if self.failures:
+            metadata["tool_call_failures"] = list(self.failures)
+        message = AIMessageChunk(
+            content="",
+            usage_metadata=usage_metadata(result.stats, self.reasoning_tokens),
+            response_metadata=metadata,
+            chunk_position="last",
+        )
+        return ChatGenerationChunk(message=message, generation_info=None)
+
+
+def _dump_arguments(arguments: Mapping[str, Any]) -> str:
+    return json.dumps(arguments, ensure_ascii=False)
+
+
+def _tool_chunk(
+    index: int, call_id: str | None, name: str | None, arguments: str | None
+) -> ChatGenerationChunk:
+    chunk = {"index": index, "id": call_id, "name": name, "args": arguments, "type": "tool_call_chunk"}
+    return ChatGenerationChunk(message=AIMessageChunk(content="", tool_call_chunks=[chunk]))  # type: ignore[list-item]
+
+
+# -- statistics -> usage and metadata ---------------------------------------------------------
+
+
+def usage_metadata(stats: PredictionStats, reasoning_tokens: int = 0) -> UsageMetadata | None:
+    """LangChain usage from LM Studio's statistics (``None`` when it sent no counts)."""
+    if stats.prompt_tokens is None and stats.predicted_tokens is None:
+        return None
+    input_tokens = stats.prompt_tokens or 0
+    output_tokens = stats.predicted_tokens or 0
+    total = stats.total_tokens if stats.total_tokens is not None else input_tokens + output_tokens
+    usage = UsageMetadata(
+        input_tokens=input_tokens, output_tokens=output_tokens, total_tokens=total
+    )
+    if reasoning_tokens:
+        usage["output_token_details"] = OutputTokenDetails(reasoning=reasoning_tokens)
+    return usage
+
+
+_STAT_KEYS = (
+    "time_to_first_token",
+    "tokens_per_second",
+    "total_time",
+    "stop_string",
+    "used_draft_model_key",
+    "accepted_draft_tokens",
+    "rejected_draft_tokens",
+    "total_draft_tokens",
+    "ignored_draft_tokens",
+)
+
+
+def response_metadata(result: PredictionResult, model_name: str) -> dict[str, Any]:
+    """``response_metadata`` of a result: model, finish reason and performance figures."""
+    stats = result.stats
+    info = result.model_info
+    metadata: dict[str, Any] = {
+        "model_provider": PROVIDER,
+        "model_name": info.model_key if info is not None else model_name,
+        "finish_reason": stats.finish_reason,
+        "stop_reason": stats.stop_reason,
+    }
+    if info is not None:
+        metadata["model_identifier"] = info.identifier
+    for key in _STAT_KEYS:
+        value = getattr(stats, key)
+        if value is not None:
+            metadata[key] = value
+    return metadata
+
+
+def completion_chunk(event: PredictionEvent) -> GenerationChunk | None:
+    """The text-completion chunk of an event (answer text only)."""
+    if isinstance(event, TextFragment):
+        return GenerationChunk(text=event.text)
+    return None
+
+
+def completion_info(result: PredictionResult, model_name: str) -> dict[str, Any]:
+    """``generation_info`` of a text completion: metadata plus token counts."""
+    info = response_metadata(result, model_name)
+    usage = usage_metadata(result.stats)
+    if usage is not None:
+        info["usage_metadata"] = dict(usage)
+    return info
+
+
+# -- model info -> profile ----------------------------------------------------------------
+
+
+def adapter_profile() -> ModelProfile:
+    """What the adapter supports for every LM Studio model (no server needed)."""
+    return ModelProfile(
+        text_inputs=True,
+        text_outputs=True,
+        image_url_inputs=False,
+        pdf_inputs=False,
+        audio_inputs=False,
+        video_inputs=False,
+        image_tool_message=False,
+        pdf_tool_message=False,
+        tool_choice=True,
+        tool_call_streaming=True,
+        structured_output=True,
+        temperature=True,
+    )
+
+
+def profile_from_info(info: LoadedModelInfo) -> ModelProfile:
+    """The profile of a loaded model: context length, vision and tool use included."""
+    profile = adapter_profile()
+    context = info.context_length or info.max_context_length
+    if context:
+        profile["max_input_tokens"] = int(context)
+    profile["image_inputs"] = bool(info.vision)
+    profile["tool_calling"] = bool(info.trained_for_tool_use)
+    if info.display_name:
+        profile["name"] = info.display_name
+    return profile
+
+
+# -- errors ---------------------------------------------------------------------------------
+
+
+class LMStudioAuthenticationError(ModelAuthenticationError, AuthenticationError):
+    """LM Studio rejected the API token."""
+
+
+class LMStudioConnectionError(ModelConnectionError, ConnectError):
+    """LM Studio could not be reached."""
+
+
+class LMStudioDisconnectedError(ModelConnectionError, DisconnectedError):
+    """The connection to LM Studio dropped during the request."""
+
+
+class LMStudioTimeoutError(ModelTimeoutError, RequestTimeoutError):
+    """LM Studio did not answer (or produce the next token) in time."""
+
+
+class LMStudioModelNotFoundError(LangChainModelNotFoundError, ModelNotFoundError):
+    """No downloaded or loaded model matches the requested key."""
+
+
+class LMStudioContextOverflowError(ContextOverflowError, ServerError):
+    """The prompt does not fit into the model's loaded context length."""
+
+
+class LMStudioInvalidRequestError(ModelInvalidRequestError, ServerError):
+    """LM Studio refused the request (wrong model kind, unknown preset, no vision, ...)."""
+
+
+class LMStudioAPIError(ModelAPIError, ServerError):
+    """Any other error reported by LM Studio."""
+
+
+_CONTEXT_OVERFLOW_HINTS = ("context length", "context the overflows", "context overflow")
+_INVALID_REQUEST_HINTS = ("does not support images",)
+
+
+def _server_error_class(exc: ServerError) -> type[ServerError]:
+    if isinstance(exc, ModelNotFoundError):
+        return LMStudioModelNotFoundError
+    if isinstance(exc, DomainMismatchError | PresetNotFoundError):
+        return LMStudioInvalidRequestError
+    text = f"{exc.title} {exc.cause or ''}".lower()
+    if any(hint in text for hint in _CONTEXT_OVERFLOW_HINTS):
+        return LMStudioContextOverflowError
+    if any(hint in text for hint in _INVALID_REQUEST_HINTS):
+        return LMStudioInvalidRequestError
+    return LMStudioAPIError
+
+
+def to_langchain_error(exc: LMStudioError) -> LMStudioError:
+    """The same error as an instance of langchain-core's matching ``ModelError`` too.
+
+    Raise the result ``from exc``. Errors without a LangChain counterpart (protocol
+    errors) are returned unchanged.
+    """
+    if isinstance(exc, ModelError):  # mapped already
+        return exc
+    if isinstance(exc, ServerError):
+        cls = _server_error_class(exc)
+        return cls(
+            exc.title, cause=exc.cause, suggestion=exc.suggestion, code=exc.code,
+            data=exc.data, error_data=exc.error_data, context=exc.context,
+        )  # fmt: skip
+    simple: type[LMStudioError] | None = None
+    if isinstance(exc, AuthenticationError):
+        simple = LMStudioAuthenticationError
+    elif isinstance(exc, ConnectError):
+        simple = LMStudioConnectionError
+    elif isinstance(exc, DisconnectedError):
+        simple = LMStudioDisconnectedError
+    elif isinstance(exc, RequestTimeoutError):
+        simple = LMStudioTimeoutError
+    return exc if simple is None else simple(*exc.args)

@@ -1,0 +1,543 @@
+"""``LMStudio``: an LM Studio model as a LlamaIndex function-calling LLM."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncGenerator, Generator, Sequence
+from contextlib import aclosing, closing
+from typing import TYPE_CHECKING, Any
+
+from llama_index.core.base.llms.generic_utils import (
+    achat_to_completion_decorator,
+    astream_chat_to_completion_decorator,
+    chat_to_completion_decorator,
+    stream_chat_to_completion_decorator,
+)
+from llama_index.core.base.llms.types import (
+    ChatMessage,
+    ChatResponse,
+    ChatResponseAsyncGen,
+    ChatResponseGen,
+    CompletionResponse,
+    CompletionResponseAsyncGen,
+    CompletionResponseGen,
+    LLMMetadata,
+    MessageRole,
+)
+from llama_index.core.bridge.pydantic import Field, PrivateAttr
+from llama_index.core.constants import DEFAULT_CONTEXT_WINDOW, DEFAULT_NUM_OUTPUTS
+from llama_index.core.instrumentation.events.llm import (
+    LLMStructuredPredictEndEvent,
+    LLMStructuredPredictInProgressEvent,
+    LLMStructuredPredictStartEvent,
+)
+from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_callback
+from llama_index.core.llms.function_calling import FunctionCallingLLM
+from llama_index.core.llms.llm import ToolSelection
+from llama_index.core.program.utils import FlexibleModel, process_streaming_objects
+from llama_index.core.prompts import PromptTemplate
+from llama_index.core.types import Model, PydanticProgramMode
+from llama_index_instrumentation import get_dispatcher
+from lmstudio_core import (
+    LLM as CoreLLM,
+)
+from lmstudio_core import (
+    AsyncClient,
+    AsyncLLM,
+    Client,
+    ModelNotFoundError,
+    PredictionResult,
+    Timeouts,
+)
+
+from ._clients import ClientSettings, ModelClients
+from ._convert import ResponseBuilder, keep_first_tool_call, to_history, tool_selections
+
+if TYPE_CHECKING:
+    from llama_index.core.tools.types import BaseTool
+
+__all__ = ["LMStudio"]
+
+logger = logging.getLogger(__name__)
+dispatcher = get_dispatcher(__name__)
+
+# Keyword arguments of chat() that are not prediction options.
+_CALL_ARGUMENTS = ("tools", "tool_choice", "response_format", "config", "preset", "timeout")
+
+
+class LMStudio(FunctionCallingLLM):
+    """An LM Studio model as a LlamaIndex LLM, over LM Studio's native WebSocket API.
+
+    Chat, completion, streaming (with reasoning as ``ThinkingBlock`` values), tool calling,
+    structured output with server-side JSON schema, images, and cancellation: leaving a
+    stream early or cancelling the task stops the generation in LM Studio.
+
+    Nothing connects in the constructor. The model is loaded on first use if it is not
+    loaded yet (``load_config`` and ``ttl`` apply then), and ``metadata`` reports the
+    loaded instance's real context length and whether the model was trained for tool use.
+
+    Examples:
+        ```python
+        from lmstudio_integrations.llamaindex import LMStudio
+
+        llm = LMStudio(model_name="qwen2.5-7b-instruct", temperature=0.2)
+        print(llm.complete("Why is the sky blue?"))
+        ```
+    """
+
+    model_name: str = Field(
+        description="Model key, path or loaded instance identifier, e.g. 'qwen2.5-7b-instruct'."
+    )
+    base_url: str | None = Field(
+        default=None,
+        description="LM Studio's address: 'http://host:port', 'ws://host:port' or 'host:port' "
+        "(a '/v1' suffix is ignored). Default: find a local LM Studio.",
+    )
+    api_token: str | None = Field(
+        default=None,
+        exclude=True,
+        repr=False,
+        description="An 'sk-lm-...' API token. Default: LM_API_TOKEN or LMSTUDIO_API_TOKEN.",
+    )
+    temperature: float | None = Field(
+        default=None, ge=0, description="Sampling temperature (default: the model's setting)."
+    )
+    max_tokens: int | None = Field(
+        default=None, gt=0, description="Most tokens to generate (default: no limit)."
+    )
+    request_timeout: float | Timeouts | None = Field(
+        default=None,
+        description="Seconds for every timeout (connecting, replies, first token, silence "
+        "between tokens), or a Timeouts value. Default: the SDK's (10 minutes to first token).",
+    )
+    max_retries: int | None = Field(
+        default=None, ge=0, description="Retries for connecting (never for a prediction)."
+    )
+    context_window: int | None = Field(
+        default=None,
+        gt=0,
+        description="Context window reported in metadata. Default: the loaded instance's.",
+    )
+    is_function_calling_model: bool | None = Field(
+        default=None,
+        description="Whether agents may use tool calling. Default: whether the model was "
+        "trained for tool use.",
+    )
+    load_config: dict[str, Any] | None = Field(
+        default=None,
+        description="Load options if this LLM loads the model, e.g. {'context_length': 8192}.",
+    )
+    ttl: float | None = Field(
+        default=None,
+        gt=0,
+        description="Seconds a model loaded by this LLM stays loaded while idle; None: "
+        "forever. Default (unset): the SDK's default of one hour.",
+    )
+    thinking: bool | None = Field(
+        default=None,
+        description="Turn reasoning on or off for models that support both (default: the "
+        "model's setting).",
+    )
+    reasoning_budget: int | None = Field(
+        default=None, gt=0, description="Most tokens the model may spend reasoning."
+    )
+    preset: str | None = Field(default=None, description="An LM Studio preset to apply.")
+    additional_kwargs: dict[str, Any] = Field(
+        default_factory=dict,
+        description="More prediction options for every call, e.g. {'top_k': 40, 'seed': 1}.",
+    )
+
+    _clients: ModelClients[CoreLLM, AsyncLLM] = PrivateAttr()
+
+    def __init__(
+        self,
+        *,
+        client: Client | None = None,
+        async_client: AsyncClient | None = None,
+        **data: Any,
+    ) -> None:
+        """Args: the fields above; ``client`` / ``async_client``: SDK clients to use
+        instead of building new ones (they are not closed by :meth:`close`)."""
+        super().__init__(**data)
+        settings = ClientSettings(
+            self.base_url, self.api_token, self.request_timeout, self.max_retries
+        )
+        self._clients = ModelClients(
+            settings, self._load, self._aload, client=client, async_client=async_client
+        )
+
+    @classmethod
+    def class_name(cls) -> str:
+        return "LMStudio_llm"
+
+    # -- clients and metadata -----------------------------------------------------------
+
+    def _load_arguments(self) -> dict[str, Any]:
+        arguments: dict[str, Any] = {}
+        if self.load_config is not None:
+            arguments["config"] = self.load_config
+        if "ttl" in self.model_fields_set:
+            arguments["ttl"] = self.ttl
+        return arguments
+
+    def _load(self, client: Client) -> CoreLLM:
+        return client.llm.model(self.model_name, **self._load_arguments())
+
+    async def _aload(self, client: AsyncClient) -> AsyncLLM:
+        return await client.llm.model(self.model_name, **self._load_arguments())
+
+    def close(self) -> None:
+        """Close the blocking connection (a later call reconnects)."""
+        self._clients.close()
+
+    async def aclose(self) -> None:
+        """Close the connection of the running event loop (a later call reconnects).
+
+        Not required: the connection of a loop is also closed when ``asyncio.run`` ends.
+        """
+        await self._clients.aclose()
+
+    def _metadata(self, *, fetch: bool) -> LLMMetadata:
+        info = self._clients.info
+        known = self.context_window is not None and self.is_function_calling_model is not None
+        if info is None and fetch and not known:
+            self._clients.model()  # LlamaIndex reads metadata synchronously
+            info = self._clients.info
+        context_window = self.context_window
+        if context_window is None and info is not None:
+            context_window = info.context_length or info.max_context_length
+        function_calling = self.is_function_calling_model
+        if function_calling is None:
+            function_calling = bool(info is not None and info.trained_for_tool_use)
+        return LLMMetadata(
+            context_window=context_window or DEFAULT_CONTEXT_WINDOW,
+            num_output=self.max_tokens or DEFAULT_NUM_OUTPUTS,
+            is_chat_model=True,
+            is_function_calling_model=function_calling,
+            model_name=self.model_name,
+        )
+
+    @property
+    def metadata(self) -> LLMMetadata:
+        """Context window and tool use as LM Studio reports them for the loaded model.
+
+        The first access asks LM Studio (loading the model if needed) unless both
+        ``context_window`` and ``is_function_calling_model`` were given, or a request
+        already resolved the model.
+        """
+        return self._metadata(fetch=True)
+
+    def to_payload(self) -> dict[str, Any]:
+        """What instrumentation events show of this LLM (no I/O, no credentials)."""
+        return {"class_name": self.class_name(), **self._metadata(fetch=False).model_dump()}
+
+    # -- the two I/O paths ---------------------------------------------------------------
+
+    def _call_arguments(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+        """Keyword arguments for ``respond_stream``: instance options, then per call."""
+        options: dict[str, Any] = {}
+        if self.temperature is not None:
+            options["temperature"] = self.temperature
+        if self.max_tokens is not None:
+            options["max_tokens"] = self.max_tokens
+        if self.thinking is not None:
+            options["enable_thinking"] = self.thinking
+        if self.reasoning_budget is not None:
+            options["reasoning_budget"] = self.reasoning_budget
+        if self.preset is not None:
+            options["preset"] = self.preset
+        options.update(self.additional_kwargs)
+        options.update(kwargs)
+        if not options.get("tools"):
+            options.pop("tools", None)
+            options.pop("tool_choice", None)
+        return options
+
+    def _stream_responses(
+        self, messages: Sequence[ChatMessage], kwargs: dict[str, Any]
+    ) -> Generator[ChatResponse, None, None]:
+        history = to_history(messages)
+        arguments = self._call_arguments(kwargs)
+        return self._run_stream(history, arguments)
+
+    def _run_stream(
+        self, history: list[dict[str, Any]], arguments: dict[str, Any]
+    ) -> Generator[ChatResponse, None, None]:
+        for attempt in range(2):
+            model = self._clients.model(refresh=attempt > 0)
+            builder = ResponseBuilder()
+            produced = False
+            try:
+                with model.respond_stream(history, **arguments) as stream:
+                    for event in stream:
+                        response = builder.feed(event)
+                        if response is not None:
+                            produced = True
+                            yield response
+                    result: PredictionResult = stream.result()
+            except ModelNotFoundError:
+                if produced or attempt:
+                    raise
+                logger.debug("the model is no longer loaded; loading it again")
+                continue
+            yield builder.finish(result)
+            return
+
+    def _astream_responses(
+        self, messages: Sequence[ChatMessage], kwargs: dict[str, Any]
+    ) -> AsyncGenerator[ChatResponse, None]:
+        history = to_history(messages)
+        arguments = self._call_arguments(kwargs)
+        return self._arun_stream(history, arguments)
+
+    async def _arun_stream(
+        self, history: list[dict[str, Any]], arguments: dict[str, Any]
+    ) -> AsyncGenerator[ChatResponse, None]:
+        for attempt in range(2):
+            model = await self._clients.amodel(refresh=attempt > 0)
+            builder = ResponseBuilder()
+            produced = False
+            try:
+                async with model.respond_stream(history, **arguments) as stream:
+                    async for event in stream:
+                        response = builder.feed(event)
+                        if response is not None:
+                            produced = True
+                            yield response
+                    result: PredictionResult = await stream.result()
+            except ModelNotFoundError:
+                if produced or attempt:
+                    raise
+                logger.debug("the model is no longer loaded; loading it again")
+                continue
+            yield builder.finish(result)
+            return
+
+    # -- chat and completion --------------------------------------------------------------
+
+    @llm_chat_callback()
+    def chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
+        last = None
+        with closing(self._stream_responses(messages, kwargs)) as responses:
+            for response in responses:
+                last = response
+        assert last is not None
+        return last
+
+    @llm_chat_callback()
+    def stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
+        return self._stream_responses(messages, kwargs)
+
+    @llm_chat_callback()
+    async def achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
+        last = None
+        async with aclosing(self._astream_responses(messages, kwargs)) as responses:
+            async for response in responses:
+                last = response
+        assert last is not None
+        return last
+
+    @llm_chat_callback()
+    async def astream_chat(
+        self, messages: Sequence[ChatMessage], **kwargs: Any
+    ) -> ChatResponseAsyncGen:
+        return self._astream_responses(messages, kwargs)
+
+    @llm_completion_callback()
+    def complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponse:
+        return chat_to_completion_decorator(self.chat)(prompt, **kwargs)
+
+    @llm_completion_callback()
+    def stream_complete(
+        self, prompt: str, formatted: bool = False, **kwargs: Any
+    ) -> CompletionResponseGen:
+        return stream_chat_to_completion_decorator(self.stream_chat)(prompt, **kwargs)
+
+    @llm_completion_callback()
+    async def acomplete(
+        self, prompt: str, formatted: bool = False, **kwargs: Any
+    ) -> CompletionResponse:
+        return await achat_to_completion_decorator(self.achat)(prompt, **kwargs)
+
+    @llm_completion_callback()
+    async def astream_complete(
+        self, prompt: str, formatted: bool = False, **kwargs: Any
+    ) -> CompletionResponseAsyncGen:
+        return await astream_chat_to_completion_decorator(self.astream_chat)(prompt, **kwargs)
+
+    # -- tools ----------------------------------------------------------------------------
+
+    def _prepare_chat_with_tools(
+        self,
+        tools: Sequence[BaseTool],
+        user_msg: str | ChatMessage | None = None,
+        chat_history: list[ChatMessage] | None = None,
+        verbose: bool = False,
+        allow_parallel_tool_calls: bool = False,
+        tool_required: bool = False,
+        tool_choice: str | dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> dict[str, Any]:
+        """The arguments of ``chat()`` offering ``tools``.
+
+        ``tool_required`` asks LM Studio to force a call; ``tool_choice`` may also name one
+        tool. Parallel calls are trimmed to the first by
+        :meth:`_validate_chat_with_tools_response` unless allowed.
+        """
+        messages = list(chat_history or [])
+        if isinstance(user_msg, str):
+            messages.append(ChatMessage(role=MessageRole.USER, content=user_msg))
+        elif user_msg is not None:
+            messages.append(user_msg)
+        specs = [tool.metadata.to_openai_tool(skip_length_check=True) for tool in tools]
+        if tool_choice is None and tool_required:
+            tool_choice = "required"
+        return {"messages": messages, "tools": specs, "tool_choice": tool_choice, **kwargs}
+
+    def _validate_chat_with_tools_response(
+        self,
+        response: ChatResponse,
+        tools: Sequence[BaseTool],
+        allow_parallel_tool_calls: bool = False,
+        **kwargs: Any,
+    ) -> ChatResponse:
+        if not allow_parallel_tool_calls:
+            keep_first_tool_call(response.message)
+        return response
+
+    def get_tool_calls_from_response(
+        self, response: ChatResponse, error_on_no_tool_call: bool = True, **kwargs: Any
+    ) -> list[ToolSelection]:
+        """The tool calls of a response, each with its own id (LM Studio's or a new one)."""
+        selections = tool_selections(response.message)
+        if not selections and error_on_no_tool_call:
+            raise ValueError("Expected at least one tool call, but got 0 tool calls.")
+        return selections
+
+    # -- structured output ----------------------------------------------------------------
+
+    def _structured_messages(
+        self, prompt: PromptTemplate, prompt_args: dict[str, Any]
+    ) -> list[ChatMessage]:
+        return self._extend_messages(prompt.format_messages(llm=self, **prompt_args))
+
+    @dispatcher.span
+    def structured_predict(
+        self,
+        output_cls: type[Model],
+        prompt: PromptTemplate,
+        llm_kwargs: dict[str, Any] | None = None,
+        **prompt_args: Any,
+    ) -> Model:
+        """Fill ``output_cls`` with LM Studio's JSON-schema constrained generation
+        (the ``DEFAULT`` program mode; other modes use LlamaIndex's programs)."""
+        if self.pydantic_program_mode != PydanticProgramMode.DEFAULT:
+            result: Model = super().structured_predict(
+                output_cls, prompt, llm_kwargs, **prompt_args
+            )
+            return result
+        dispatcher.event(
+            LLMStructuredPredictStartEvent(
+                output_cls=output_cls, template=prompt, template_args=prompt_args
+            )
+        )
+        messages = self._structured_messages(prompt, prompt_args)
+        response = self.chat(messages, response_format=output_cls, **(llm_kwargs or {}))
+        output: Model = output_cls.model_validate_json(response.message.content or "")
+        dispatcher.event(LLMStructuredPredictEndEvent(output=output))
+        return output
+
+    @dispatcher.span
+    async def astructured_predict(
+        self,
+        output_cls: type[Model],
+        prompt: PromptTemplate,
+        llm_kwargs: dict[str, Any] | None = None,
+        **prompt_args: Any,
+    ) -> Model:
+        """Async :meth:`structured_predict`."""
+        if self.pydantic_program_mode != PydanticProgramMode.DEFAULT:
+            result: Model = await super().astructured_predict(
+                output_cls, prompt, llm_kwargs, **prompt_args
+            )
+            return result
+        dispatcher.event(
+            LLMStructuredPredictStartEvent(
+                output_cls=output_cls, template=prompt, template_args=prompt_args
+            )
+        )
+        messages = self._structured_messages(prompt, prompt_args)
+        response = await self.achat(messages, response_format=output_cls, **(llm_kwargs or {}))
+        output: Model = output_cls.model_validate_json(response.message.content or "")
+        dispatcher.event(LLMStructuredPredictEndEvent(output=output))
+        return output
+
+    @dispatcher.span
+    def stream_structured_predict(
+        self,
+        output_cls: type[Model],
+        prompt: PromptTemplate,
+        llm_kwargs: dict[str, Any] | None = None,
+        **prompt_args: Any,
+    ) -> Generator[Model | FlexibleModel, None, None]:
+        """Partial ``output_cls`` objects as the JSON arrives (fields fill in over time)."""
+        if self.pydantic_program_mode != PydanticProgramMode.DEFAULT:
+            return super().stream_structured_predict(output_cls, prompt, llm_kwargs, **prompt_args)
+        messages = self._structured_messages(prompt, prompt_args)
+        responses = self.stream_chat(messages, response_format=output_cls, **(llm_kwargs or {}))
+
+        def gen() -> Generator[Model | FlexibleModel, None, None]:
+            dispatcher.event(
+                LLMStructuredPredictStartEvent(
+                    output_cls=output_cls, template=prompt, template_args=prompt_args
+                )
+            )
+            partial: Any = None
+            with closing(responses):
+                for response in responses:
+                    partial = _partial_object(response, output_cls, partial)
+                    dispatcher.event(LLMStructuredPredictInProgressEvent(output=partial))
+                    yield partial
+            dispatcher.event(LLMStructuredPredictEndEvent(output=partial))
+
+        return gen()
+
+    @dispatcher.span
+    async def astream_structured_predict(
+        self,
+        output_cls: type[Model],
+        prompt: PromptTemplate,
+        llm_kwargs: dict[str, Any] | None = None,
+        **prompt_args: Any,
+    ) -> AsyncGenerator[Model | FlexibleModel, None]:
+        """Async :meth:`stream_structured_predict`."""
+        if self.pydantic_program_mode != PydanticProgramMode.DEFAULT:
+            return await super().astream_structured_predict(
+                output_cls, prompt, llm_kwargs, **prompt_args
+            )
+        messages = self._structured_messages(prompt, prompt_args)
+        responses = await self.astream_chat(
+            messages, response_format=output_cls, **(llm_kwargs or {})
+        )
+
+        async def gen() -> AsyncGenerator[Model | FlexibleModel, None]:
+            dispatcher.event(
+                LLMStructuredPredictStartEvent(
+                    output_cls=output_cls, template=prompt, template_args=prompt_args
+                )
+            )
+            partial: Any = None
+            async with aclosing(responses):
+                async for response in responses:
+                    partial = _partial_object(response, output_cls, partial)
+                    dispatcher.event(LLMStructuredPredictInProgressEvent(output=partial))
+                    yield partial
+            dispatcher.event(LLMStructuredPredictEndEvent(output=partial))
+
+        return gen()
+
+
+def _partial_object(response: ChatResponse, output_cls: type[Model], previous: Any) -> Any:
+    """The best object the JSON so far describes (the previous one if it got no better)."""
+    objects = None if previous is None else [previous]
+    return process_streaming_objects(response, output_cls, cur_objects=objects, llm=None)

@@ -1,0 +1,54 @@
+"""Finding a local LM Studio through the greeting probe (sync and async)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from lmstudio_core import AsyncClient, Client, ConnectError
+from lmstudio_core._async import transport as async_transport
+from lmstudio_core._sync import transport as sync_transport
+
+
+def candidates(*ports: int) -> Any:
+    return lambda: [("127.0.0.1", port) for port in ports]
+
+
+def test_sync_discovery_finds_the_emulator(
+    lmstudio_emulator: Any, unused_port: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ports = candidates(unused_port, lmstudio_emulator.port)
+    monkeypatch.setattr(sync_transport, "discovery_candidates", ports)
+    with Client() as client:
+        assert client.base_url is None
+        assert client.system.version().version
+        assert client.base_url == f"ws://127.0.0.1:{lmstudio_emulator.port}"
+
+
+async def test_async_discovery_finds_the_emulator(
+    lmstudio_emulator: Any, unused_port: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ports = candidates(unused_port, lmstudio_emulator.port)
+    monkeypatch.setattr(async_transport, "discovery_candidates", ports)
+    async with AsyncClient() as client:
+        assert (await client.system.version()).version
+        assert client.base_url == f"ws://127.0.0.1:{lmstudio_emulator.port}"
+
+
+def test_nothing_found(unused_port: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sync_transport, "discovery_candidates", candidates(unused_port))
+    client = Client()
+    with client, pytest.raises(ConnectError, match="no local LM Studio found"):
+        client.system.version()
+
+
+async def test_nothing_found_async(unused_port: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(async_transport, "discovery_candidates", candidates(unused_port))
+    async with AsyncClient() as client:
+        with pytest.raises(ConnectError, match="base_url"):
+            await client.system.version()
+
+
+def test_http_url_with_v1_suffix_works(lmstudio_emulator: Any) -> None:
+    with Client(f"http://{lmstudio_emulator.api_host}/v1/") as client:
+        assert client.system.version()
