@@ -115,7 +115,7 @@ class Clients:
         cached = None if fresh else self._handles.get((kind, key))
         if cached is None:
             cached = self._handles[(kind, key)] = load()
-        return cached  # type: ignore[no-any-return]
+        return cached
 
     def llm(self, key: str, *, fresh: bool = False) -> LLM:
         """A handle to the LLM ``key`` (loaded on demand, cached)."""
@@ -202,7 +202,7 @@ class Clients:
         cached = None if fresh else entry.handles.get((kind, key))
         if cached is None:
             cached = entry.handles[(kind, key)] = await load(entry.client)
-        return cached  # type: ignore[no-any-return]
+        return cached
 
     async def allm(self, key: str, *, fresh: bool = False) -> AsyncLLM:
         load = self.settings.load_kwargs()

@@ -295,7 +295,9 @@ class ChunkBuilder:
             self._block("reasoning")
             self.reasoning_tokens += event.tokens
             return ChatGenerationChunk(
-                message=AIMessageChunk(content="", additional_kwargs={"reasoning_content": event.text})
+                message=AIMessageChunk(
+                    content="", additional_kwargs={"reasoning_content": event.text}
+                )
             )
         if isinstance(event, ToolCallStarted):
             self._calls[event.index] = _ToolCallState(self._block("tool_call"))
@@ -358,8 +360,14 @@ def _dump_arguments(arguments: Mapping[str, Any]) -> str:
 def _tool_chunk(
     index: int, call_id: str | None, name: str | None, arguments: str | None
 ) -> ChatGenerationChunk:
-    chunk = {"index": index, "id": call_id, "name": name, "args": arguments, "type": "tool_call_chunk"}
-    return ChatGenerationChunk(message=AIMessageChunk(content="", tool_call_chunks=[chunk]))  # type: ignore[list-item]
+    chunk = {
+        "index": index,
+        "id": call_id,
+        "name": name,
+        "args": arguments,
+        "type": "tool_call_chunk",
+    }
+    return ChatGenerationChunk(message=AIMessageChunk(content="", tool_call_chunks=[chunk]))
 
 
 # -- statistics -> usage and metadata ---------------------------------------------------------

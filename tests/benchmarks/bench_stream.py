@@ -26,9 +26,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from websockets.sync.client import connect
-
 from lmstudio_core import AsyncClient, Client, TextFragment
+from websockets.sync.client import connect
 
 LLM_KEY = "qwen2.5-0.5b-instruct"
 EMBEDDING_KEY = "text-embedding-nomic-embed-text-v1.5"
@@ -65,7 +64,9 @@ def _predict_frame(channel_id: int, prompt: str) -> str:
     param = {
         "modelSpecifier": {"type": "query", "query": {"identifier": LLM_KEY}},
         "history": {"messages": [{"role": "user", "content": [{"type": "text", "text": prompt}]}]},
-        "predictionConfigStack": {"layers": [{"layerName": "apiOverride", "config": {"fields": []}}]},
+        "predictionConfigStack": {
+            "layers": [{"layerName": "apiOverride", "config": {"fields": []}}]
+        },
     }
     return json.dumps(
         {"type": "channelCreate", "endpoint": "predict", "channelId": channel_id,

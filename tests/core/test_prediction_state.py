@@ -191,6 +191,6 @@ def test_prepare_predict_layers() -> None:
     with pytest.raises(ValueError, match="empty"):
         prepare_predict({}, [], options={})
     with pytest.raises(TypeError, match="prompt string"):
-        prepare_predict({}, ["x"], options={}, completion=True)
+        prepare_predict({}, ["x"], options={}, completion=True)  # type: ignore[list-item]
     preset = prepare_predict({}, "x", options={}, preset="p").parameter()
     assert preset["fuzzyPresetIdentifier"] == "p"

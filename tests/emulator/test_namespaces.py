@@ -201,3 +201,40 @@ def test_strict_mode_also_answers_invalid_requests(llm: Wire) -> None:
 def test_signals_are_not_supported(llm: Wire) -> None:
     llm.send({"type": "signalSubscribe", "endpoint": "whatever", "subscribeId": 0})
     assert _warning(llm)["kind"] == "signalEndpointUnknown"
+
+
+def test_repository_search_options_and_download(wire: WireFactory) -> None:
+    repository = wire("repository")
+    found = repository.result("searchModels", {"opts": {"searchTerm": "smollm2"}})["results"]
+    assert found == [
+        {
+            "name": "lmstudio-community/SmolLM2-135M-Instruct-GGUF",
+            "identifier": {
+                "type": "hf",
+                "identifier": "lmstudio-community/SmolLM2-135M-Instruct-GGUF",
+            },
+            "exact": False,
+            "staffPick": True,
+        }
+    ]
+    options = repository.result(
+        "getModelDownloadOptions", {"modelSearchResultIdentifier": found[0]["identifier"]}
+    )["results"]
+    assert options[0]["recommended"] is True
+    assert "smollm2-135m-instruct" not in [
+        m["modelKey"] for m in wire("system").result("listDownloadedModels")
+    ]
+
+    packets, end = repository.stream(
+        "downloadModel", {"downloadIdentifier": options[0]["downloadIdentifier"]}
+    )
+
+    types = [p["type"] for p in packets]
+    assert types[-2:] == ["startFinalizing", "success"]
+    assert set(types[:-2]) == {"downloadProgress"}
+    assert packets[-1]["defaultIdentifier"] == "smollm2-135m-instruct"
+    assert end["type"] == "channelClose"
+    assert "smollm2-135m-instruct" in [
+        m["modelKey"] for m in wire("system").result("listDownloadedModels")
+    ]
+    assert repository.result("searchModels", {"opts": {"limit": 25}})["results"]

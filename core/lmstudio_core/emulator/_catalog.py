@@ -71,6 +71,8 @@ class ModelSpec:
         format: File format (``gguf``...).
         embedding_dimension: Vector length of an embedding model.
         preload: Load an instance when the emulator starts.
+        downloaded: ``False`` for a model that is only offered by the repository search
+            (``downloadModel`` makes it downloaded).
     """
 
     model_key: str
@@ -90,6 +92,7 @@ class ModelSpec:
     format: ModelFormat = "gguf"
     embedding_dimension: int = 768
     preload: bool = False
+    downloaded: bool = True
 
     @property
     def effective_publisher(self) -> str:
@@ -139,7 +142,8 @@ _Q4 = Quantization("Q4_K_M", 4)
 
 
 def default_catalog() -> tuple[ModelSpec, ...]:
-    """A small realistic catalog: three LLMs (one reasoning, one vision) and an embedder."""
+    """A small realistic catalog: three LLMs (one reasoning, one vision), an embedder, and
+    one LLM that is only available for download (repository search)."""
     return (
         ModelSpec(
             model_key="qwen2.5-0.5b-instruct",
@@ -190,6 +194,18 @@ def default_catalog() -> tuple[ModelSpec, ...]:
             embedding_dimension=768,
             preload=True,
         ),
+        ModelSpec(
+            model_key="smollm2-135m-instruct",
+            type="llm",
+            path="lmstudio-community/SmolLM2-135M-Instruct-GGUF/SmolLM2-135M-Instruct-Q8_0.gguf",
+            display_name="SmolLM2 135M Instruct",
+            size_bytes=144_811_232,
+            architecture="llama",
+            params_string="135M",
+            quantization=Quantization("Q8_0", 8),
+            max_context_length=8192,
+            downloaded=False,
+        ),
     )
 
 
@@ -220,6 +236,7 @@ class _ModelEntry(_FileModel):
     format: ModelFormat = "gguf"
     embedding_dimension: int = Field(default=768, ge=1)
     preload: bool = False
+    downloaded: bool = True
 
     def to_spec(self) -> ModelSpec:
         quant = self.quantization
@@ -241,6 +258,7 @@ class _ModelEntry(_FileModel):
             format=self.format,
             embedding_dimension=self.embedding_dimension,
             preload=self.preload,
+            downloaded=self.downloaded,
         )
 
 

@@ -80,9 +80,18 @@ class LoadedInstance:
 class ModelStore:
     """The downloaded catalog and the loaded instances, with LM Studio's lookup rules."""
 
-    def __init__(self, catalog: Iterable[ModelSpec]) -> None:
-        self.catalog: tuple[ModelSpec, ...] = tuple(catalog)
+    def __init__(self, specs: Iterable[ModelSpec]) -> None:
+        self.hub: tuple[ModelSpec, ...] = tuple(specs)
+        self._downloaded = {spec.model_key for spec in self.hub if spec.downloaded}
         self.instances: list[LoadedInstance] = []
+
+    @property
+    def catalog(self) -> tuple[ModelSpec, ...]:
+        """The downloaded models, in catalog order."""
+        return tuple(spec for spec in self.hub if spec.model_key in self._downloaded)
+
+    def mark_downloaded(self, spec: ModelSpec) -> None:
+        self._downloaded.add(spec.model_key)
 
     # -- lookups ------------------------------------------------------------------
 

@@ -16,6 +16,8 @@ __all__ = [
     "ApplyPromptTemplateParams",
     "ChatHistory",
     "CompleteRawTextParams",
+    "DownloadModelParams",
+    "DownloadOptionsParams",
     "EmbedStringParams",
     "FileNameParams",
     "GetModelInfoParams",
@@ -26,6 +28,7 @@ __all__ = [
     "ModelSpecifier",
     "NotifyParams",
     "PredictParams",
+    "SearchModelsParams",
     "SetExperimentFlagParams",
     "SpecifierParams",
     "TextParams",
@@ -280,3 +283,26 @@ class CancelPacket(WireParams):
 
 class StopPacket(WireParams):
     type: Literal["stop"]
+
+
+class SearchOpts(WireParams):
+    search_term: str | None = None
+    limit: int | None = Field(default=None, ge=1, le=25)
+    compatibility_types: list[str] | None = None
+
+
+class SearchModelsParams(WireParams):
+    opts: SearchOpts
+
+
+class SearchResultIdentifier(WireParams):
+    type: Literal["catalog", "hf"]
+    identifier: str
+
+
+class DownloadOptionsParams(WireParams):
+    model_search_result_identifier: SearchResultIdentifier
+
+
+class DownloadModelParams(WireParams):
+    download_identifier: str

@@ -41,6 +41,7 @@ from ._instances import LoadedInstance, ModelStore
 from ._models import model_endpoints
 from ._predict import predict_endpoints
 from ._record import ReceivedRecord
+from ._repository import repository_endpoints
 from ._session import Session
 from ._state import DEFAULT_VERSION, EmulatorState, Settings, parse_api_token
 from ._system import system_endpoints
@@ -70,7 +71,7 @@ def _endpoint_tables() -> dict[str, dict[str, Endpoint]]:
         "system": system_endpoints(),
         "diagnostics": diagnostics_endpoints(),
         "files": files_endpoints(),
-        "repository": [],
+        "repository": repository_endpoints(),
         "plugins": [],
         "runtime": [],
     }
@@ -87,7 +88,8 @@ class Emulator:
     Args:
         host: Interface to listen on.
         port: TCP port (``0`` picks a free one; see :attr:`port` after start).
-        catalog: Downloaded models (default: :func:`default_catalog`).
+        catalog: Models (default: :func:`default_catalog`); entries with
+            ``downloaded=False`` are only offered by the repository search.
         api_tokens: Require one of these ``sk-lm-...`` tokens (``None``: open mode).
         tokens_per_second: Generation rate (``None``: as fast as possible).
         strict: Also answer invalid requests with ``rpcError``/``channelError``.

@@ -294,3 +294,20 @@ def test_recorded_history_and_config(emu: EmulatorThread, client: lmstudio.Clien
     assert record.config["llm.prediction.temperature"] == 0.4
     assert record.config["llm.prediction.stopStrings"] == ["X"]
     assert record.model_identifier == LLM_KEY
+
+
+def test_repository_search_and_download(emu: EmulatorThread, client: lmstudio.Client) -> None:
+    results = client.repository.search_models("SmolLM2", limit=5)
+    assert [r.search_result.name for r in results] == [
+        "lmstudio-community/SmolLM2-135M-Instruct-GGUF"
+    ]
+    options = results[0].get_download_options()
+    assert options[0].info.quantization == "Q8_0"
+    progress: list[Any] = []
+
+    model_key = options[0].download(on_progress=progress.append)
+
+    assert model_key == "smollm2-135m-instruct"
+    assert progress[-1].downloaded_bytes == progress[-1].total_bytes
+    assert model_key in [m.model_key for m in client.list_downloaded_models()]
+    assert client.llm.model(model_key).respond("Hi").content

@@ -128,7 +128,7 @@ def plan_tools(tools: Sequence[Mapping[str, Any]], tool_choice: str) -> ToolPlan
             },
             {
                 "type": "object",
-                "properties": {"answer": {"type": "string"}},
+                "properties": {"answer": {"type": "string", "minLength": 1}},
                 "required": ["answer"],
                 "additionalProperties": False,
             },
@@ -153,7 +153,9 @@ def _text_of(message: Mapping[str, Any]) -> str:
             if part.get("fileType") == "image":
                 raise vision_not_supported()
             parts.append(f"[file: {part.get('name', '')}]")
-    joiner = "\n" if any(p.get("type") == "toolCallRequest" for p in message.get("content", [])) else ""
+    joiner = (
+        "\n" if any(p.get("type") == "toolCallRequest" for p in message.get("content", [])) else ""
+    )
     return joiner.join(parts)
 
 
@@ -167,10 +169,7 @@ def to_openai_messages(
     Raises:
         EmulatorError: A message holds an image (the model has no vision).
     """
-    result = [
-        {"role": str(m.get("role", "user")), "content": _text_of(m)}
-        for m in messages
-    ]
+    result = [{"role": str(m.get("role", "user")), "content": _text_of(m)} for m in messages]
     if plan is not None:
         if result and result[0]["role"] == "system":
             system = result[0]["content"]

@@ -1,0 +1,82 @@
+"""Prediction statistics of a real engine, and the request fields it understands."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from .._engines import TextRequest
+
+__all__ = ["PredictionStats", "SamplingRequest"]
+
+
+@dataclass(frozen=True, slots=True)
+class SamplingRequest(TextRequest):
+    """A :class:`TextRequest` with the sampling fields the real engine honours.
+
+    The emulator's :class:`TextRequest` does not carry them (yet); the engine reads them
+    with ``getattr`` so that a plain request gets the defaults below, and a future
+    ``TextRequest`` with the same field names works unchanged.
+
+    Attributes:
+        max_tokens: Most tokens to generate (``None``: the engine's default).
+        temperature: Sampling temperature (``None``: 0, greedy and deterministic).
+        stop_strings: Generation stops before any of these.
+        top_k: Top-k sampling (``None``: llama.cpp's default, 40).
+        top_p: Top-p sampling (``None``: 0.95).
+        min_p: Min-p sampling (``None``: 0.05).
+        repeat_penalty: Repetition penalty (``None``: 1.1, LM Studio's default).
+    """
+
+    max_tokens: int | None = None
+    temperature: float | None = None
+    stop_strings: tuple[str, ...] = ()
+    top_k: int | None = None
+    top_p: float | None = None
+    min_p: float | None = None
+    repeat_penalty: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PredictionStats:
+    """What llama.cpp measured for one prediction.
+
+    Attributes:
+        stop_reason: LM Studio's stop reason (``eosFound``, ``maxPredictedTokensReached``,
+            ``stopStringFound``, ``toolCalls``, ``userStopped`` or ``failed``).
+        prompt_tokens: Tokens of the rendered prompt (``None`` if llama.cpp did not say,
+            e.g. after a cancel).
+        cached_prompt_tokens: Prompt tokens reused from the KV cache.
+        predicted_tokens: Tokens generated (for a cancelled run: the ones streamed).
+        tokens_per_second: Generation speed reported by llama.cpp.
+        time_to_first_token_sec: Seconds from the request to the first generated piece.
+        total_time_sec: Seconds from the request to the end of generation.
+        prompt_ms: Prompt processing time reported by llama.cpp.
+        predicted_ms: Generation time reported by llama.cpp.
+    """
+
+    stop_reason: str
+    prompt_tokens: int | None
+    cached_prompt_tokens: int | None
+    predicted_tokens: int
+    tokens_per_second: float | None
+    time_to_first_token_sec: float | None
+    total_time_sec: float
+    prompt_ms: float | None = None
+    predicted_ms: float | None = None
+
+    def to_wire(self) -> dict[str, Any]:
+        """The ``LLMPredictionStats`` object LM Studio would report."""
+        stats: dict[str, Any] = {"stopReason": self.stop_reason}
+        if self.tokens_per_second is not None:
+            stats["tokensPerSecond"] = round(self.tokens_per_second, 3)
+        stats["numGpuLayers"] = 0
+        if self.time_to_first_token_sec is not None:
+            stats["timeToFirstTokenSec"] = round(self.time_to_first_token_sec, 6)
+        stats["totalTimeSec"] = round(self.total_time_sec, 6)
+        if self.prompt_tokens is not None:
+            stats["promptTokensCount"] = self.prompt_tokens
+        stats["predictedTokensCount"] = self.predicted_tokens
+        if self.prompt_tokens is not None:
+            stats["totalTokensCount"] = self.prompt_tokens + self.predicted_tokens
+        return stats
