@@ -7,12 +7,8 @@ from collections.abc import Iterator
 import pytest
 from lmstudio_core.emulator import EmulatorThread
 
+from langchain_models import CHAT_MODEL, EMBEDDING_MODEL, REASONING_MODEL
 from lmstudio_integrations.langchain import ChatLMStudio, LMStudioEmbeddings, LMStudioLLM
-
-CHAT_MODEL = "qwen2.5-0.5b-instruct"
-REASONING_MODEL = "qwen3-4b"
-VISION_MODEL = "qwen2-vl-2b-instruct"
-EMBEDDING_MODEL = "text-embedding-nomic-embed-text-v1.5"
 
 
 @pytest.fixture

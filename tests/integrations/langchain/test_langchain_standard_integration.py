@@ -18,9 +18,8 @@ from langchain_tests.integration_tests import (
 )
 from lmstudio_core.emulator import EmulatorThread
 
+from langchain_models import CHAT_MODEL, EMBEDDING_MODEL, REASONING_MODEL, VISION_MODEL
 from lmstudio_integrations.langchain import ChatLMStudio, LMStudioEmbeddings
-
-from .conftest import CHAT_MODEL, EMBEDDING_MODEL, REASONING_MODEL, VISION_MODEL
 
 DOWNLOADS = pytest.mark.xfail(
     reason="downloads its input image from the internet; offline equivalent in "
