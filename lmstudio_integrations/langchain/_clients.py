@@ -34,7 +34,7 @@ from lmstudio_core import (
     PredictionResult,
     PredictionStream,
 )
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr
+from pydantic import BaseModel, Field, PrivateAttr, SecretStr
 
 from ._convert import to_langchain_error
 
@@ -256,8 +256,6 @@ class Clients:
 class LMStudioConnection(BaseModel):
     """Where LM Studio is, how to authenticate, and how models get loaded."""
 
-    model_config = ConfigDict(populate_by_name=True, arbitrary_types_allowed=True)
-
     base_url: str | None = Field(default_factory=from_env("LMSTUDIO_BASE_URL", default=None))
     """LM Studio's address: ``http://host:port``, ``ws://host:port`` or ``host:port``
     (a trailing ``/v1`` is ignored). Default: ``LMSTUDIO_BASE_URL``, else a local LM Studio
@@ -303,9 +301,11 @@ class LMStudioConnection(BaseModel):
 
     @property
     def clients(self) -> Clients:
-        """The lazily created clients of this object."""
-        if self._clients is None:
-            self._clients = Clients(self._client_settings())
+        """The lazily created clients of this object (new ones if its settings changed,
+        e.g. in a ``model_copy(update=...)``)."""
+        settings = self._client_settings()
+        if self._clients is None or self._clients.settings != settings:
+            self._clients = Clients(settings)
         return self._clients
 
     def close(self) -> None:

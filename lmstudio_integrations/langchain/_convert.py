@@ -35,6 +35,7 @@ from langchain_core.messages import (
     ToolMessage,
 )
 from langchain_core.messages.ai import OutputTokenDetails, UsageMetadata
+from langchain_core.messages.tool import tool_call_chunk
 from langchain_core.outputs import ChatGenerationChunk, GenerationChunk
 from lmstudio_core import (
     AuthenticationError,
@@ -261,8 +262,20 @@ def tool_choice_for_core(
 @dataclass
 class _ToolCallState:
     index: int
+    """Block position of the call, used as the chunks' ``index``."""
+    id: str
+    id_sent: bool = False
     name_sent: bool = False
     arguments_sent: bool = False
+
+    def chunk(self, name: str | None, arguments: str | None) -> ChatGenerationChunk:
+        """A chunk adding ``name`` and/or ``arguments`` (and the id, the first time)."""
+        call_id = None if self.id_sent else self.id
+        self.id_sent = True
+        self.name_sent = self.name_sent or name is not None
+        self.arguments_sent = self.arguments_sent or arguments is not None
+        chunk = tool_call_chunk(name=name, args=arguments, id=call_id, index=self.index)
+        return ChatGenerationChunk(message=AIMessageChunk(content="", tool_call_chunks=[chunk]))
 
 
 @dataclass
@@ -274,11 +287,11 @@ class ChunkBuilder:
     never share an index. The id of a tool call is the one announced when it started.
     """
 
-    reasoning_tokens: int = 0
-    failures: list[dict[str, Any]] = field(default_factory=list)
-    _position: int = -1
-    _last_kind: str = ""
-    _calls: dict[int, _ToolCallState] = field(default_factory=dict)
+    reasoning_tokens: int = field(default=0, init=False)
+    failures: list[dict[str, Any]] = field(default_factory=list, init=False)
+    _position: int = field(default=-1, init=False)
+    _last_kind: str = field(default="", init=False)
+    _calls: dict[int, _ToolCallState] = field(default_factory=dict, init=False)
 
     def _block(self, kind: str) -> int:
         if kind != self._last_kind or kind == "tool_call":
@@ -300,44 +313,28 @@ class ChunkBuilder:
                 )
             )
         if isinstance(event, ToolCallStarted):
-            self._calls[event.index] = _ToolCallState(self._block("tool_call"))
-            return _tool_chunk(self._calls[event.index].index, event.id, None, None)
+            self._call(event.index, event.id)  # announced with its name
+            return None
         if isinstance(event, ToolCallNameReceived):
-            state, new_id = self._call(event.index, event.id)
-            state.name_sent = True
-            return _tool_chunk(state.index, new_id, event.name, None)
+            return self._call(event.index, event.id).chunk(event.name, None)
         if isinstance(event, ToolCallArgumentsDelta):
-            state, new_id = self._call(event.index, event.id)
-            state.arguments_sent = True
-            return _tool_chunk(state.index, new_id, None, event.delta)
+            return self._call(event.index, event.id).chunk(None, event.delta)
         if isinstance(event, ToolCallEnded):
-            return self._tool_end(event)
+            state = self._call(event.index, event.request.id)
+            name = None if state.name_sent else event.request.name
+            arguments = None if state.arguments_sent else _dump_arguments(event.request.arguments)
+            if name is None and arguments is None:
+                return None
+            return state.chunk(name, arguments)
         if isinstance(event, ToolCallFailed):
             self.failures.append({"message": event.message, "raw_content": event.raw_content})
         return None
 
-    def _call(self, index: int, call_id: str) -> tuple[_ToolCallState, str | None]:
-        """The state of call ``index``, and its id if no chunk announced it yet."""
+    def _call(self, index: int, call_id: str) -> _ToolCallState:
         state = self._calls.get(index)
-        if state is not None:
-            return state, None
-        state = self._calls[index] = _ToolCallState(self._block("tool_call"))
-        return state, call_id
-
-    def _tool_end(self, event: ToolCallEnded) -> ChatGenerationChunk | None:
-        request = event.request
-        state = self._calls.get(event.index)
-        if state is None:  # a server that reports whole calls only
-            state = self._calls[event.index] = _ToolCallState(self._block("tool_call"))
-            return _tool_chunk(
-                state.index, request.id, request.name, _dump_arguments(request.arguments)
-            )
-        name = None if state.name_sent else request.name
-        arguments = None if state.arguments_sent else _dump_arguments(request.arguments)
-        state.name_sent = state.arguments_sent = True
-        if name is None and arguments is None:
-            return None
-        return _tool_chunk(state.index, None, name, arguments)
+        if state is None:
+            state = self._calls[index] = _ToolCallState(self._block("tool_call"), call_id)
+        return state
 
     def last_chunk(self, result: PredictionResult, model_name: str) -> ChatGenerationChunk:
         """The final chunk: usage, response metadata, ``chunk_position="last"``."""
@@ -355,19 +352,6 @@ class ChunkBuilder:
 
 def _dump_arguments(arguments: Mapping[str, Any]) -> str:
     return json.dumps(arguments, ensure_ascii=False)
-
-
-def _tool_chunk(
-    index: int, call_id: str | None, name: str | None, arguments: str | None
-) -> ChatGenerationChunk:
-    chunk = {
-        "index": index,
-        "id": call_id,
-        "name": name,
-        "args": arguments,
-        "type": "tool_call_chunk",
-    }
-    return ChatGenerationChunk(message=AIMessageChunk(content="", tool_call_chunks=[chunk]))
 
 
 # -- statistics -> usage and metadata ---------------------------------------------------------
@@ -450,6 +434,7 @@ def adapter_profile() -> ModelProfile:
         video_inputs=False,
         image_tool_message=False,
         pdf_tool_message=False,
+        tool_calling=True,
         tool_choice=True,
         tool_call_streaming=True,
         structured_output=True,

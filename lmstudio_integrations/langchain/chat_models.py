@@ -16,7 +16,7 @@ from langchain_core.language_models import (
     ModelProfile,
 )
 from langchain_core.language_models.chat_models import agenerate_from_stream, generate_from_stream
-from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.messages import AIMessage, BaseMessage, convert_to_messages
 from langchain_core.output_parsers import (
     JsonOutputKeyToolsParser,
     JsonOutputParser,
@@ -36,7 +36,7 @@ from lmstudio_core import (
     PredictionResult,
     PredictionStream,
 )
-from pydantic import BaseModel, PrivateAttr
+from pydantic import BaseModel, ConfigDict, PrivateAttr
 
 from ._clients import LMStudioConnection, lmstudio_errors, merge_options
 from ._convert import (
@@ -95,6 +95,8 @@ class ChatLMStudio(BaseChatModel, LMStudioConnection):
     stops the generation) are supported. Errors are langchain-core ``ModelError``
     subclasses that are also ``lmstudio_core`` errors.
     """
+
+    model_config = ConfigDict(extra="forbid")
 
     model: str
     """Model key, path or loaded instance identifier (e.g. ``qwen2.5-7b-instruct``)."""
@@ -320,16 +322,15 @@ class ChatLMStudio(BaseChatModel, LMStudioConnection):
         if schema is None and method != "json_mode":
             raise ValueError(f"method={method!r} needs a schema")
         is_pydantic = isinstance(schema, type) and is_basemodel_subclass(schema)
-        trace: dict[str, Any] = {"kwargs": {"method": method, "strict": strict}}
+        # Tracing metadata (LangSmith); langchain-core requires a schema in it.
+        trace: dict[str, Any] = {}
         if schema is not None:
-            trace["schema"] = schema
+            trace = {"kwargs": {"method": method, "strict": strict}, "schema": schema}
         parser: Runnable[Any, Any]
         if method == "function_calling":
             assert schema is not None
             name = convert_to_openai_tool(schema)["function"]["name"]
-            llm = self.bind_tools(
-                [schema], tool_choice=name, strict=strict, ls_structured_output_format=trace
-            )
+            llm = self.bind_tools([schema], tool_choice=name, strict=strict, **_traced(trace))
             parser = (
                 PydanticToolsParser(tools=[schema], first_tool_only=True)
                 if is_pydantic
@@ -337,10 +338,7 @@ class ChatLMStudio(BaseChatModel, LMStudioConnection):
             )
         elif method in ("json_schema", "json_mode"):
             json_schema = convert_to_json_schema(schema) if schema is not None else None
-            llm = self.bind(
-                response_format=json_schema or {"type": "object"},
-                ls_structured_output_format=trace,
-            )
+            llm = self.bind(response_format=json_schema or {"type": "object"}, **_traced(trace))
             parser = (
                 PydanticOutputParser(pydantic_object=schema) if is_pydantic else JsonOutputParser()
             )
@@ -372,7 +370,9 @@ class ChatLMStudio(BaseChatModel, LMStudioConnection):
     ) -> int:
         """Tokens of the prompt LM Studio builds from ``messages`` (and ``tools``) with the
         model's prompt template and tokenizer (images are not counted)."""
-        history = Chat.from_history(messages_to_history(messages, images=False))
+        history = Chat.from_history(
+            messages_to_history(convert_to_messages(messages), images=False)
+        )
         formatted = [convert_to_openai_tool(tool) for tool in tools] if tools else None
         with lmstudio_errors():
             llm = self.clients.llm(self.model)
@@ -395,3 +395,7 @@ class ChatLMStudio(BaseChatModel, LMStudioConnection):
         self.profile = profile_from_info(info)
         self._profile_from_server = True
         return self.profile
+
+
+def _traced(trace: dict[str, Any]) -> dict[str, Any]:
+    return {"ls_structured_output_format": trace} if trace else {}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from langchain_core.embeddings import Embeddings
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from ._clients import LMStudioConnection, lmstudio_errors
 
@@ -23,6 +23,8 @@ class LMStudioEmbeddings(LMStudioConnection, Embeddings):
         vectors = embeddings.embed_documents(["hello", "world"])
         ```
     """
+
+    model_config = ConfigDict(extra="forbid")
 
     model: str
     """Embedding model key, path or loaded instance identifier."""

@@ -9,6 +9,7 @@ from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackMana
 from langchain_core.language_models import BaseLLM, LangSmithParams
 from langchain_core.outputs import Generation, GenerationChunk, LLMResult
 from lmstudio_core import PredictionResult
+from pydantic import ConfigDict
 
 from ._clients import LMStudioConnection, lmstudio_errors, merge_options
 from ._convert import PROVIDER, completion_chunk, completion_info
@@ -31,6 +32,8 @@ class LMStudioLLM(BaseLLM, LMStudioConnection):
     token counts and timings.
     """
 
+    model_config = ConfigDict(extra="forbid")
+
     model: str
     """Model key, path or loaded instance identifier."""
     temperature: float | None = None
@@ -45,6 +48,7 @@ class LMStudioLLM(BaseLLM, LMStudioConnection):
     extra_config: dict[str, Any] | None = None
     """Other lmstudio-core prediction options (``min_p``, ``raw={...}``, ...)."""
     streaming: bool = False
+    """Report the tokens of ``invoke``/``generate`` to the callbacks as they arrive."""
 
     @property
     def _llm_type(self) -> str:
@@ -151,8 +155,9 @@ class LMStudioLLM(BaseLLM, LMStudioConnection):
         **kwargs: Any,
     ) -> LLMResult:
         generations: list[list[Generation]] = []
+        tokens_to = run_manager if self.streaming else None
         for prompt in prompts:
-            chunks = list(self._stream(prompt, stop, run_manager, **kwargs))
+            chunks = list(self._stream(prompt, stop, tokens_to, **kwargs))
             generations.append([_aggregate(chunks)])
         return LLMResult(generations=generations)
 
@@ -164,8 +169,9 @@ class LMStudioLLM(BaseLLM, LMStudioConnection):
         **kwargs: Any,
     ) -> LLMResult:
         generations: list[list[Generation]] = []
+        tokens_to = run_manager if self.streaming else None
         for prompt in prompts:
-            chunks = [chunk async for chunk in self._astream(prompt, stop, run_manager, **kwargs)]
+            chunks = [chunk async for chunk in self._astream(prompt, stop, tokens_to, **kwargs)]
             generations.append([_aggregate(chunks)])
         return LLMResult(generations=generations)
 

@@ -75,7 +75,10 @@ def test_ids_start_at_one_and_are_separate_per_kind() -> None:
     ("parameter", "expected"),
     [
         (ABSENT, {"type": "rpcCall", "endpoint": "listLoaded", "callId": 1}),
-        ({"a": 1}, {"type": "rpcCall", "endpoint": "listLoaded", "callId": 1, "parameter": {"a": 1}}),
+        (
+            {"a": 1},
+            {"type": "rpcCall", "endpoint": "listLoaded", "callId": 1, "parameter": {"a": 1}},
+        ),
         (None, {"type": "rpcCall", "endpoint": "listLoaded", "callId": 1, "parameter": None}),
     ],
 )
@@ -96,7 +99,11 @@ def test_channel_create_and_send_frames() -> None:
     }
     sent = conn.send_on_channel(cid, {"type": "cancel"})
     assert sent is not None
-    assert json.loads(sent) == {"type": "channelSend", "channelId": cid, "message": {"type": "cancel"}}
+    assert json.loads(sent) == {
+        "type": "channelSend",
+        "channelId": cid,
+        "message": {"type": "cancel"},
+    }
 
 
 @pytest.mark.parametrize(

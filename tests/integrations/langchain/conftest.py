@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from langchain_models import CHAT_MODEL, EMBEDDING_MODEL, REASONING_MODEL
 from lmstudio_core.emulator import EmulatorThread
 
-from langchain_models import CHAT_MODEL, EMBEDDING_MODEL, REASONING_MODEL
 from lmstudio_integrations.langchain import ChatLMStudio, LMStudioEmbeddings, LMStudioLLM
 
 

@@ -12,13 +12,13 @@ from typing import Any
 import httpx
 import pytest
 from langchain_core.messages import AIMessage
+from langchain_models import CHAT_MODEL, EMBEDDING_MODEL, REASONING_MODEL, VISION_MODEL
 from langchain_tests.integration_tests import (
     ChatModelIntegrationTests,
     EmbeddingsIntegrationTests,
 )
 from lmstudio_core.emulator import EmulatorThread
 
-from langchain_models import CHAT_MODEL, EMBEDDING_MODEL, REASONING_MODEL, VISION_MODEL
 from lmstudio_integrations.langchain import ChatLMStudio, LMStudioEmbeddings
 
 DOWNLOADS = pytest.mark.xfail(
@@ -57,7 +57,7 @@ class TestChatLMStudioIntegration(ChatModelIntegrationTests):
         return True
 
     @property
-    def supported_usage_metadata_details(self) -> dict[str, Any]:
+    def supported_usage_metadata_details(self) -> dict[Any, Any]:
         return {"invoke": ["reasoning_output"], "stream": ["reasoning_output"]}
 
     @property

@@ -146,6 +146,7 @@ def real_engines(
     include_defaults: bool = False,
     preload: bool = False,
     threads: int = 2,
+    llm_threads: int = 1,
     context_length: int = 4096,
     max_tokens: int = 512,
 ) -> RealEngines:
@@ -154,7 +155,12 @@ def real_engines(
     Args:
         include_defaults: Keep the emulator's deterministic default models in the catalog.
         preload: Load instances of the real models when the emulator starts.
-        threads: CPU threads of each engine.
+        threads: onnxruntime threads of the embedder.
+        llm_threads: llama.cpp threads of the LLM. One by default: on a machine whose
+            cores are busy with other work, llama.cpp's threads wait for each other at
+            every step and two threads generate 5-10x slower than one (measured: 4-8
+            vs 30-50 tok/s under a load of 3-6 on 2 cores; idle, 2 threads give ~180
+            and 1 thread ~130 tok/s).
         context_length: llama.cpp context size of the LLM.
         max_tokens: Longest LLM reply when a request sets no limit.
 
@@ -171,7 +177,11 @@ def real_engines(
     catalog = real_catalog(preload=preload)
     if include_defaults:
         catalog = default_catalog() + catalog
-    llm = LlamaTextEngine(context_length=context_length, threads=threads, max_tokens=max_tokens)
+    llm = LlamaTextEngine(
+        context_length=context_length,
+        threads=llm_threads,
+        max_tokens=max_tokens,
+    )
     return RealEngines(
         catalog=catalog,
         text_engines={SMOLLM2_KEY: llm},

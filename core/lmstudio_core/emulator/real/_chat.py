@@ -211,6 +211,9 @@ class AnswerStream:
     def _decode(self) -> str:
         raw, i, out = self.raw, self._pos, []
         if not self._opened:
+            while i < len(raw) and raw[i].isspace():
+                i += 1
+            self._pos = i
             if i >= len(raw) or raw[i] != '"':
                 return ""
             self._opened, i = True, i + 1

