@@ -72,7 +72,7 @@ class City(BaseModel):
 
     name: str = Field(max_length=40)
     country: str = Field(max_length=40)
-    famous_for: str = Field(max_length=60, description="What the city is known for")
+    landmark: str = Field(max_length=60, description="A famous landmark of the city")
 
 
 def heading(title: str) -> None:
@@ -247,9 +247,7 @@ def langchain_structured(backend: Backend) -> None:
         model=backend.llm, base_url=backend.base_url, temperature=0, max_tokens=MAX_TOKENS * 3
     )
     try:
-        city = llm.with_structured_output(City).invoke(
-            "Extract the city: Kyoto, in Japan, is famous for its temples and gardens."
-        )
+        city = llm.with_structured_output(City).invoke("Describe Paris.")
     finally:
         llm.close()
     print(f"{city!r}")

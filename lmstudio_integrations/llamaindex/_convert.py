@@ -253,22 +253,23 @@ class ResponseBuilder:
     """
 
     def __init__(self) -> None:
-        self._text: list[str] = []
-        self._reasoning: list[str] = []
+        # Running strings, not lists joined per fragment (that is quadratic in the reply).
+        self._text = ""
+        self._reasoning = ""
         self._reasoning_tokens = 0
         self._calls: dict[int, _PartialCall] = {}
 
     @property
     def text(self) -> str:
-        return "".join(self._text)
+        return self._text
 
     def feed(self, event: PredictionEvent) -> ChatResponse | None:
         """The response for one event (``None`` for events LlamaIndex has no place for)."""
         if isinstance(event, TextFragment):
-            self._text.append(event.text)
+            self._text += event.text
             return self._response(event.text)
         if isinstance(event, ReasoningFragment):
-            self._reasoning.append(event.text)
+            self._reasoning += event.text
             self._reasoning_tokens += event.tokens
             return self._response("", {"thinking_delta": event.text})
         if isinstance(event, ToolCallStarted):
@@ -295,8 +296,8 @@ class ResponseBuilder:
 
     def _response(self, delta: str, extra: dict[str, Any] | None = None) -> ChatResponse:
         message = assistant_message(
-            self.text,
-            "".join(self._reasoning),
+            self._text,
+            self._reasoning,
             [call.block() for _, call in sorted(self._calls.items())],
             self._reasoning_tokens or None,
         )

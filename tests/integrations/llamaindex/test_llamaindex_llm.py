@@ -16,7 +16,6 @@ from llama_index.core.base.llms.types import (
     ThinkingBlock,
 )
 from llama_index.core.callbacks import CallbackManager, TokenCountingHandler
-from llama_index.core.instrumentation import get_dispatcher
 from llama_index.core.instrumentation.event_handlers import BaseEventHandler
 from llama_index.core.instrumentation.events.llm import (
     LLMChatEndEvent,
@@ -26,6 +25,7 @@ from llama_index.core.instrumentation.events.llm import (
     LLMCompletionStartEvent,
 )
 from llama_index.core.llms.function_calling import FunctionCallingLLM
+from llama_index_instrumentation import get_dispatcher
 from llama_index_instrumentation.base import BaseEvent
 from llamaindex_models import CHAT_MODEL, REASONING_MODEL, VISION_MODEL
 from lmstudio_core import Client

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 from llama_index.core import Document, Settings, VectorStoreIndex
+from llama_index.core.base.response.schema import AsyncStreamingResponse
+from llama_index.core.chat_engine.types import ChatMode
 from llama_index.core.memory import ChatMemoryBuffer
 
 if TYPE_CHECKING:
@@ -92,6 +94,7 @@ async def test_async_streaming_query_engine(
     emulator.engine.script_reply("Sunlight, water and CO2 become sugar.")
     engine = index.as_query_engine(llm=llm, similarity_top_k=1, streaming=True)
     response = await engine.aquery("What does photosynthesis turn into sugar?")
+    assert isinstance(response, AsyncStreamingResponse)
     text = "".join([token async for token in response.async_response_gen()])
     assert text == "Sunlight, water and CO2 become sugar."
     assert [node.node.ref_doc_id for node in response.source_nodes] == ["plants"]
@@ -106,7 +109,7 @@ async def test_chat_engine(
     # LlamaIndex never closes (a ResourceWarning unrelated to LM Studio).
     memory = ChatMemoryBuffer.from_defaults(token_limit=2000)
     chat_engine = index.as_chat_engine(
-        chat_mode="context", llm=llm, memory=memory, similarity_top_k=1
+        chat_mode=ChatMode.CONTEXT, llm=llm, memory=memory, similarity_top_k=1
     )
     emulator.engine.script_reply("In 1889.")
     reply = await chat_engine.achat(QUESTION)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from llama_index.core.base.llms.types import ChatMessage
@@ -29,10 +29,10 @@ PROMPT = PromptTemplate("Describe the capital of {country}.")
 PARIS = '{"name": "Paris", "country": "France", "population": 2100000}'
 
 
-def sent_schema(emulator: EmulatorThread) -> dict[str, object]:
+def sent_schema(emulator: EmulatorThread) -> dict[str, Any]:
     structured = emulator.record.predictions[-1].config["llm.prediction.structured"]
     assert structured["type"] == "json"
-    schema: dict[str, object] = structured["jsonSchema"]
+    schema: dict[str, Any] = structured["jsonSchema"]
     return schema
 
 
@@ -40,7 +40,7 @@ def test_structured_predict(llm: LMStudio, emulator: EmulatorThread) -> None:
     emulator.engine.script_reply(PARIS)
     city = llm.structured_predict(City, PROMPT, country="France")
     assert city == City(name="Paris", country="France", population=2100000)
-    assert set(sent_schema(emulator)["properties"]) == {"name", "country", "population"}  # type: ignore[arg-type]
+    assert set(sent_schema(emulator)["properties"]) == {"name", "country", "population"}
     assert "capital of France" in emulator.record.predictions[-1].history[-1]["content"][0]["text"]
 
 
