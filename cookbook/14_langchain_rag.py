@@ -4,6 +4,9 @@
 Prerequisites: LM Studio with its server running (or ``python -m lmstudio_core.emulator``),
 an LLM and an embedding model. Both classes read ``LMSTUDIO_BASE_URL`` (else they find a
 local LM Studio); ``LMSTUDIO_MODEL`` and ``LMSTUDIO_EMBEDDING_MODEL`` select the models.
+
+Tip: load both models in LM Studio first (app or ``lms load``): with JIT auto-evict on
+(the default), a model loaded on demand unloads the previous one loaded on demand.
 """
 
 from __future__ import annotations

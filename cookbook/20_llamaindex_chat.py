@@ -44,7 +44,7 @@ def main() -> None:
     print()
 
     async def ask_async() -> str:
-        return (await llm.acomplete("Say hello asynchronously.")).text
+        return str(await llm.acomplete("Say hello asynchronously."))
 
     print(f"acomplete: {asyncio.run(ask_async())}")
     llm.close()

@@ -4,6 +4,9 @@ with ``LMStudio`` (both set in ``Settings``, so nothing falls back to a hosted A
 Prerequisites: LM Studio with its server running (or ``python -m lmstudio_core.emulator``),
 an LLM and an embedding model. Set ``LMSTUDIO_BASE_URL`` unless LM Studio runs on this
 machine; ``LMSTUDIO_MODEL`` and ``LMSTUDIO_EMBEDDING_MODEL`` select the models.
+
+Tip: load both models in LM Studio first (app or ``lms load``): with JIT auto-evict on
+(the default), a model loaded on demand unloads the previous one loaded on demand.
 """
 
 from __future__ import annotations

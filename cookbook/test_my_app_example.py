@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from lmstudio_core import AsyncClient, Client, ServerError
+from lmstudio_core import AsyncClient, Chat, Client, ServerError
 from lmstudio_core.emulator import EmulatorThread
 from pydantic import BaseModel
 
@@ -26,25 +26,18 @@ class Triage(BaseModel):
     urgent: bool
 
 
+FALLBACK = Triage(category="unknown", urgent=True)
+
+
 def triage(client: Client, ticket: str) -> Triage:
     """Classify a support ticket; a safe default when the model fails."""
-    model = client.llm.model(MODEL)
+    chat = Chat("Classify the ticket.")
+    chat.add_user_message(ticket)
     try:
-        result = model.respond(
-            [
-                {"role": "system", "content": "Classify the ticket."},
-                {"role": "user", "content": ticket},
-            ],
-            response_format=Triage,
-            temperature=0,
-        )
+        result = client.llm.model(MODEL).respond(chat, response_format=Triage, temperature=0)
     except ServerError:
-        return Triage(category="unknown", urgent=True)
-    return (
-        result.parsed
-        if isinstance(result.parsed, Triage)
-        else Triage(category="unknown", urgent=True)
-    )
+        return FALLBACK
+    return result.parsed if isinstance(result.parsed, Triage) else FALLBACK
 
 
 # -- the tests ----------------------------------------------------------------------------
@@ -68,7 +61,7 @@ def test_triage_parses_the_models_answer(lmstudio_emulator: EmulatorThread, clie
 def test_triage_survives_a_server_error(lmstudio_emulator: EmulatorThread, client: Client) -> None:
     lmstudio_emulator.faults.fail_next("predict", title="Model crashed")
 
-    assert triage(client, "Help!") == Triage(category="unknown", urgent=True)
+    assert triage(client, "Help!") == FALLBACK
 
 
 def test_unscripted_replies_still_match_the_schema(client: Client) -> None:

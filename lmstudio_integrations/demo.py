@@ -80,16 +80,21 @@ def heading(title: str) -> None:
 
 
 class ProgressLine:
-    """A load progress bar drawn on one line of standard output."""
+    """Load progress on one line: a bar redrawn in place on a terminal, else percentages."""
 
     def __init__(self, label: str) -> None:
         self.label = label
         self.updates = 0
+        self.redraw = sys.stdout.isatty()
 
     def __call__(self, fraction: float) -> None:
         self.updates += 1
-        filled = int(fraction * 24)
-        print(f"\r{self.label} [{'#' * filled:<24}] {fraction:4.0%}", end="", flush=True)
+        if self.redraw:
+            bar = "#" * int(fraction * 24)
+            print(f"\r{self.label} [{bar:<24}] {fraction:4.0%}", end="", flush=True)
+        else:
+            print(f"{self.label} ..." if self.updates == 1 else "", end="")
+            print(f" {fraction:.0%}", end="", flush=True)
 
     def finish(self) -> None:
         print("" if self.updates else f"{self.label}: already loaded")

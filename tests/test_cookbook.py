@@ -10,6 +10,7 @@ new recipe cannot be forgotten.
 from __future__ import annotations
 
 import ast
+import dataclasses
 import os
 import subprocess
 import sys
@@ -18,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from lmstudio_core.emulator import EmulatorThread, run_in_thread
+from lmstudio_core.emulator import EmulatorThread, default_catalog, run_in_thread
 
 ROOT = Path(__file__).resolve().parent.parent
 COOKBOOK = ROOT / "cookbook"
@@ -212,6 +213,31 @@ def test_recipe_shape(recipe: str) -> None:
             if name.startswith(("lmstudio_core", "lmstudio_integrations")):
                 private = [part for part in name.split(".") if part.startswith("_")]
                 assert not private, f"{recipe} imports {name}: recipes use the public API only"
+
+
+JIT_ONLY = [
+    "14_langchain_rag.py",
+    pytest.param(
+        "22_llamaindex_rag.py",
+        marks=pytest.mark.xfail(
+            reason="LMStudioEmbedding keeps a stale handle after JIT auto-evict unloads its "
+            "model (ModelNotFoundError); the LLM and the LangChain adapter re-resolve",
+            strict=True,
+        ),
+    ),
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("recipe", JIT_ONLY)
+def test_rag_recipe_with_models_loaded_on_demand(recipe: str) -> None:
+    """Nothing preloaded: loading the LLM on demand evicts the embedding model (LM Studio's
+    default JIT auto-evict), and the recipe must still answer."""
+    catalog = [dataclasses.replace(spec, preload=False) for spec in default_catalog()]
+    with run_in_thread(catalog=catalog) as emulator:
+        completed = _run([f"cookbook/{recipe}"], _recipe_env(emulator.base_url))
+    assert completed.returncode == 0, f"stdout:\n{completed.stdout}\nstderr:\n{completed.stderr}"
+    _assert_in_order(completed.stdout, EXPECTED[recipe])
 
 
 def test_every_expectation_has_a_recipe() -> None:

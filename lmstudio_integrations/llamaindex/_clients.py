@@ -26,9 +26,12 @@ from typing import Any, Generic, TypeVar
 
 from lmstudio_core import AsyncClient, Client, LoadedModelInfo, Timeouts
 
-__all__ = ["ClientSettings", "ModelClients"]
+__all__ = ["DEFAULT_TTL", "ClientSettings", "ModelClients"]
 
 logger = logging.getLogger(__name__)
+
+DEFAULT_TTL = 3600.0
+"""Seconds an idle model loaded by these classes stays loaded (the SDK's default too)."""
 
 H = TypeVar("H")  # a blocking model handle (LLM, EmbeddingModel)
 AH = TypeVar("AH")  # an asyncio model handle (AsyncLLM, AsyncEmbeddingModel)

@@ -8,7 +8,7 @@ from llama_index.core.base.embeddings.base import BaseEmbedding, Embedding
 from llama_index.core.bridge.pydantic import Field, PrivateAttr
 from lmstudio_core import AsyncClient, AsyncEmbeddingModel, Client, EmbeddingModel, Timeouts
 
-from ._clients import ClientSettings, ModelClients
+from ._clients import DEFAULT_TTL, ClientSettings, ModelClients
 
 __all__ = ["LMStudioEmbedding"]
 
@@ -63,10 +63,10 @@ class LMStudioEmbedding(BaseEmbedding):
         default=None, description="Load options if this object loads the model."
     )
     ttl: float | None = Field(
-        default=None,
+        default=DEFAULT_TTL,
         gt=0,
-        description="Seconds a model loaded by this object stays loaded while idle; None: "
-        "forever. Default (unset): the SDK's default of one hour.",
+        description="Seconds a model loaded by this object stays loaded while idle (None: "
+        "until unloaded). A model that is already loaded keeps its own TTL.",
     )
 
     _clients: ModelClients[EmbeddingModel, AsyncEmbeddingModel] = PrivateAttr()
@@ -93,12 +93,7 @@ class LMStudioEmbedding(BaseEmbedding):
         return "LMStudioEmbedding"
 
     def _load_arguments(self) -> dict[str, Any]:
-        arguments: dict[str, Any] = {}
-        if self.load_config is not None:
-            arguments["config"] = self.load_config
-        if "ttl" in self.model_fields_set:
-            arguments["ttl"] = self.ttl
-        return arguments
+        return {"config": self.load_config, "ttl": self.ttl}
 
     def _load(self, client: Client) -> EmbeddingModel:
         return client.embedding.model(self.model_name, **self._load_arguments())

@@ -50,7 +50,7 @@ from lmstudio_core import (
     Timeouts,
 )
 
-from ._clients import ClientSettings, ModelClients
+from ._clients import DEFAULT_TTL, ClientSettings, ModelClients
 from ._convert import ResponseBuilder, keep_first_tool_call, to_history, tool_selections
 
 if TYPE_CHECKING:
@@ -60,9 +60,6 @@ __all__ = ["LMStudio"]
 
 logger = logging.getLogger(__name__)
 dispatcher = get_dispatcher(__name__)
-
-# Keyword arguments of chat() that are not prediction options.
-_CALL_ARGUMENTS = ("tools", "tool_choice", "response_format", "config", "preset", "timeout")
 
 
 class LMStudio(FunctionCallingLLM):
@@ -128,10 +125,10 @@ class LMStudio(FunctionCallingLLM):
         description="Load options if this LLM loads the model, e.g. {'context_length': 8192}.",
     )
     ttl: float | None = Field(
-        default=None,
+        default=DEFAULT_TTL,
         gt=0,
-        description="Seconds a model loaded by this LLM stays loaded while idle; None: "
-        "forever. Default (unset): the SDK's default of one hour.",
+        description="Seconds a model loaded by this object stays loaded while idle (None: "
+        "until unloaded). A model that is already loaded keeps its own TTL.",
     )
     thinking: bool | None = Field(
         default=None,
@@ -173,12 +170,7 @@ class LMStudio(FunctionCallingLLM):
     # -- clients and metadata -----------------------------------------------------------
 
     def _load_arguments(self) -> dict[str, Any]:
-        arguments: dict[str, Any] = {}
-        if self.load_config is not None:
-            arguments["config"] = self.load_config
-        if "ttl" in self.model_fields_set:
-            arguments["ttl"] = self.ttl
-        return arguments
+        return {"config": self.load_config, "ttl": self.ttl}
 
     def _load(self, client: Client) -> CoreLLM:
         return client.llm.model(self.model_name, **self._load_arguments())

@@ -16,9 +16,9 @@ import time
 from collections.abc import Awaitable, Callable
 
 from llama_index.core.base.llms.types import ChatMessage
-
 from lmstudio_core import AsyncClient, Client, TextFragment
 from lmstudio_core.emulator import EmulatorThread
+
 from lmstudio_integrations.llamaindex import LMStudio
 
 MODEL = "qwen2.5-0.5b-instruct"

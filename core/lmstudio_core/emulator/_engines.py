@@ -23,6 +23,7 @@ from ._engine import (
     ToolCallPiece,
 )
 from ._errors import EmulatorError
+from ._tokenizer import IncrementalTokenizer
 
 __all__ = [
     "DeterministicEmbeddingEngine",
@@ -183,7 +184,8 @@ class EngineSet:
     """Engines per model key; deterministic engines unless overridden.
 
     Args:
-        engine: The shared deterministic engine (scripts live here).
+        engine: The shared deterministic engine (scripts live here); by default one with
+            an :class:`IncrementalTokenizer`, which keeps long replies linear in time.
         text_engines: Replacement text engines by model key.
         embedding_engines: Replacement embedding engines by model key.
     """
@@ -195,7 +197,7 @@ class EngineSet:
         text_engines: Mapping[str, TextEngine] | None = None,
         embedding_engines: Mapping[str, EmbeddingEngine] | None = None,
     ) -> None:
-        self.engine = engine if engine is not None else DeterministicEngine()
+        self.engine = engine if engine is not None else DeterministicEngine(IncrementalTokenizer())
         self.tokenizer = self.engine.tokenizer
         self._default_text = DeterministicTextEngine(self.engine)
         self._text = dict(text_engines or {})

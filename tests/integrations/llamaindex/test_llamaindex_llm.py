@@ -28,7 +28,7 @@ from llama_index.core.llms.function_calling import FunctionCallingLLM
 from llama_index_instrumentation import get_dispatcher
 from llama_index_instrumentation.base import BaseEvent
 from llamaindex_models import CHAT_MODEL, REASONING_MODEL, VISION_MODEL
-from lmstudio_core import Client
+from lmstudio_core import Client, Timeouts
 from lmstudio_core.emulator import ScriptedTurn
 
 from lmstudio_integrations.llamaindex import LMStudio
@@ -107,6 +107,27 @@ def test_load_config_and_ttl_apply_when_loading(emulator: EmulatorThread) -> Non
         llm.close()
     request = next(r for r in emulator.record.requests if r.endpoint == "getOrLoad")
     assert request.parameter["loadTtlMs"] == 120_000
+
+
+@pytest.mark.parametrize(
+    ("ttl", "sent"), [(None, None), (..., 3_600_000)], ids=["until unloaded", "default"]
+)
+def test_ttl(emulator: EmulatorThread, ttl: Any, sent: int | None) -> None:
+    options = {} if ttl is ... else {"ttl": ttl}
+    llm = LMStudio(model_name=REASONING_MODEL, base_url=emulator.base_url, **options)
+    try:
+        llm.chat(HELLO)
+    finally:
+        llm.close()
+    request = next(r for r in emulator.record.requests if r.endpoint == "getOrLoad")
+    assert request.parameter.get("loadTtlMs") == sent
+
+
+def test_serialisation_round_trip() -> None:
+    llm = LMStudio(model_name="m", temperature=0.5, ttl=None, request_timeout=Timeouts(idle=5))
+    copy = LMStudio.from_json(llm.to_json())
+    assert (copy.model_name, copy.temperature, copy.ttl) == ("m", 0.5, None)
+    assert copy.request_timeout == Timeouts(idle=5)
 
 
 def test_chat(llm: LMStudio, emulator: EmulatorThread) -> None:

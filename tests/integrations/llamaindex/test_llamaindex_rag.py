@@ -45,10 +45,12 @@ def no_default_models(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def llamaindex_event_loop() -> Iterator[None]:
-    """Close the event loop LlamaIndex itself leaves behind in blocking code.
+    """Shut down the event loop LlamaIndex leaves behind in blocking code.
 
-    Its token estimate of chat messages runs ``asyncio_run``, which makes (and never
-    closes) a loop with ``asyncio.get_event_loop()`` when none is running.
+    Blocking LlamaIndex code runs coroutines with ``asyncio_run``, which makes a loop with
+    ``asyncio.get_event_loop()`` when none is running and never closes it. This closes it
+    the way ``asyncio.run`` would: cancel what is left (the LM Studio clients of that loop
+    close themselves then), then close.
     """
     yield
     policy = asyncio.get_event_loop_policy()
@@ -56,9 +58,14 @@ def llamaindex_event_loop() -> Iterator[None]:
         loop = policy.get_event_loop()
     except RuntimeError:  # none was left behind
         return
-    if not loop.is_running():
-        loop.close()
-        policy.set_event_loop(None)
+    if loop.is_running():
+        return
+    tasks = asyncio.all_tasks(loop)
+    for task in tasks:
+        task.cancel()
+    loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
+    loop.close()
+    policy.set_event_loop(None)
 
 
 def build_index(embed_model: LMStudioEmbedding) -> VectorStoreIndex:
@@ -85,6 +92,16 @@ def test_query_engine(
     assert "Photosynthesis" not in prompt
     embedded = [r for r in emulator.record.requests if r.endpoint == "embedString"]
     assert len(embedded) == len(DOCUMENTS) + 1  # the documents, then the question
+
+
+@pytest.mark.usefixtures("llamaindex_event_loop")
+def test_index_built_with_async_embeddings(
+    llm: LMStudio, embed_model: LMStudioEmbedding, emulator: EmulatorThread
+) -> None:
+    index = VectorStoreIndex.from_documents(DOCUMENTS, embed_model=embed_model, use_async=True)
+    retriever = index.as_retriever(similarity_top_k=1)
+    nodes = retriever.retrieve("What turns sunlight into sugar?")
+    assert [node.node.ref_doc_id for node in nodes] == ["plants"]
 
 
 async def test_async_streaming_query_engine(
