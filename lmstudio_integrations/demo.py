@@ -39,8 +39,10 @@ from .llamaindex import LMStudio, LMStudioEmbedding
 
 __all__ = ["main"]
 
-MAX_TOKENS = 64
-"""Reply length of every generation: keeps the tour short on a small CPU."""
+EMULATOR_MAX_TOKENS = 64
+"""Reply length unit on the emulator: keeps the tour short on a small CPU."""
+LM_STUDIO_MAX_TOKENS = 256
+"""Reply length unit with LM Studio: room for a reasoning model to think first."""
 
 # The emulator's models: real ones when installed, else deterministic stand-ins.
 REAL_LLM, REAL_EMBEDDING = "smollm2-135m-instruct", "all-minilm-l6-v2"
@@ -65,6 +67,8 @@ class Backend:
     description: str
     llm: str
     embedding: str | None
+    max_tokens: int = EMULATOR_MAX_TOKENS
+    """Reply length unit (sections use small multiples of it)."""
 
 
 class City(BaseModel):
@@ -120,9 +124,8 @@ def lm_studio_backend(client: Client) -> Backend:
     embedding = os.environ.get("LMSTUDIO_EMBEDDING_MODEL") or _pick(client, "embedding")
     if llm is None:
         raise SystemExit("LM Studio has no LLM: download one (e.g. qwen3-4b) and run again.")
-    return Backend(
-        str(client.base_url), f"LM Studio {version} at {client.base_url}", llm, embedding
-    )
+    description = f"LM Studio {version} at {client.base_url}"
+    return Backend(str(client.base_url), description, llm, embedding, LM_STUDIO_MAX_TOKENS)
 
 
 def _pick(client: Client, domain: str) -> str | None:
@@ -187,7 +190,7 @@ def core_streaming(client: Client, backend: Backend) -> None:
 
     shown = ""
     prompt = "In two short sentences: why is the sky blue?"
-    with model.respond_stream(prompt, temperature=0.3, max_tokens=MAX_TOKENS * 2) as stream:
+    with model.respond_stream(prompt, temperature=0.3, max_tokens=backend.max_tokens * 2) as stream:
         for event in stream:
             if isinstance(event, ReasoningFragment | TextFragment):
                 kind = "Thinking" if isinstance(event, ReasoningFragment) else "Answer"
@@ -228,7 +231,11 @@ def load_embedding_model(client: Client, key: str) -> None:
 def langchain_chain(backend: Backend) -> None:
     heading("2. LangChain: prompt | ChatLMStudio | StrOutputParser, streamed")
     llm = ChatLMStudio(
-        model=backend.llm, base_url=backend.base_url, temperature=0.7, max_tokens=MAX_TOKENS
+        model=backend.llm,
+        base_url=backend.base_url,
+        temperature=0.7,
+        max_tokens=backend.max_tokens,
+        reasoning=False,  # models that can switch thinking off answer at once
     )
     prompt = ChatPromptTemplate.from_messages(
         [
@@ -249,7 +256,11 @@ def langchain_chain(backend: Backend) -> None:
 def langchain_structured(backend: Backend) -> None:
     heading("3. LangChain: structured output (with_structured_output, pydantic)")
     llm = ChatLMStudio(
-        model=backend.llm, base_url=backend.base_url, temperature=0, max_tokens=MAX_TOKENS * 3
+        model=backend.llm,
+        base_url=backend.base_url,
+        temperature=0,
+        max_tokens=backend.max_tokens * 3,
+        reasoning=False,
     )
     try:
         city = llm.with_structured_output(City).invoke("Describe Paris.")
@@ -264,7 +275,11 @@ def llamaindex_rag(backend: Backend) -> None:
         print("Skipped: LM Studio has no embedding model (download one, e.g. nomic-embed-text).")
         return
     Settings.llm = LMStudio(
-        model_name=backend.llm, base_url=backend.base_url, temperature=0, max_tokens=MAX_TOKENS
+        model_name=backend.llm,
+        base_url=backend.base_url,
+        temperature=0,
+        max_tokens=backend.max_tokens,
+        thinking=False,
     )
     Settings.embed_model = LMStudioEmbedding(
         model_name=backend.embedding, base_url=backend.base_url
@@ -282,7 +297,7 @@ def cancelled_stream(client: Client, backend: Backend) -> None:
     heading("5. Cancelling a stream")
     model = client.llm.model(backend.llm)
     prompt = "Tell me a long story about a lighthouse keeper."
-    with model.respond_stream(prompt, max_tokens=MAX_TOKENS * 4) as stream:
+    with model.respond_stream(prompt, max_tokens=backend.max_tokens * 4) as stream:
         for count, text in enumerate(stream.text_stream, start=1):
             print(text, end="", flush=True)
             if count == 12:
