@@ -218,8 +218,8 @@ def load_embedding_model(client: Client, key: str) -> None:
     loaded on demand, loading the LLM would unload the embedding model. An explicit load
     is exempt; this one lasts as long as the demo's connection.
     """
-    loaded = {m.identifier for m in client.embedding.list_loaded()}
-    loaded |= {m.info.model_key for m in client.embedding.list_loaded() if m.info is not None}
+    instances = client.embedding.list_loaded()
+    loaded = {m.identifier for m in instances} | {m.info.model_key for m in instances if m.info}
     if key in loaded:
         print(f"{key}: already loaded")
         return
@@ -274,20 +274,23 @@ def llamaindex_rag(backend: Backend) -> None:
     if backend.embedding is None:
         print("Skipped: LM Studio has no embedding model (download one, e.g. nomic-embed-text).")
         return
-    Settings.llm = LMStudio(
+    llm = LMStudio(
         model_name=backend.llm,
         base_url=backend.base_url,
         temperature=0,
         max_tokens=backend.max_tokens,
         thinking=False,
     )
-    Settings.embed_model = LMStudioEmbedding(
-        model_name=backend.embedding, base_url=backend.base_url
-    )
-    index = VectorStoreIndex.from_documents([Document(text=text) for text in DOCUMENTS])
-    print(f"Indexed {len(DOCUMENTS)} documents with {backend.embedding}")
+    embed_model = LMStudioEmbedding(model_name=backend.embedding, base_url=backend.base_url)
+    Settings.llm, Settings.embed_model = llm, embed_model  # no fallback to a hosted model
     question = "Which port does the LM Studio server listen on?"
-    response = index.as_query_engine(similarity_top_k=2).query(question)
+    try:
+        index = VectorStoreIndex.from_documents([Document(text=text) for text in DOCUMENTS])
+        print(f"Indexed {len(DOCUMENTS)} documents with {backend.embedding}")
+        response = index.as_query_engine(similarity_top_k=2).query(question)
+    finally:
+        llm.close()
+        embed_model.close()
     for node in response.source_nodes:
         print(f"  retrieved ({node.score or 0:.3f}): {node.node.get_content()}")
     print(f"Q: {question}\nA: {str(response).strip()}")
@@ -303,7 +306,8 @@ def cancelled_stream(client: Client, backend: Backend) -> None:
             if count == 12:
                 stream.cancel()  # LM Studio stops; the fragments in flight still arrive
         result = stream.result()
-    print(f" [cancelled]\nStop reason: {result.stop_reason} after {len(result.content)} chars")
+    outcome = "cancelled" if result.stop_reason == "userStopped" else "finished before the cancel"
+    print(f" [{outcome}]\nStop reason: {result.stop_reason} after {len(result.content)} chars")
 
 
 # -- main ------------------------------------------------------------------------------------
