@@ -215,17 +215,7 @@ def test_recipe_shape(recipe: str) -> None:
                 assert not private, f"{recipe} imports {name}: recipes use the public API only"
 
 
-JIT_ONLY = [
-    "14_langchain_rag.py",
-    pytest.param(
-        "22_llamaindex_rag.py",
-        marks=pytest.mark.xfail(
-            reason="LMStudioEmbedding keeps a stale handle after JIT auto-evict unloads its "
-            "model (ModelNotFoundError); the LLM and the LangChain adapter re-resolve",
-            strict=True,
-        ),
-    ),
-]
+JIT_ONLY = ["14_langchain_rag.py", "22_llamaindex_rag.py"]
 
 
 @pytest.mark.slow

@@ -72,9 +72,12 @@ def violations_for(module: str, imported: str) -> Iterator[str]:
         domain = not (pure or transports or emulator or module == "lmstudio_core")
         if (pure or domain) and within(imported, *IO_MODULES):
             yield "protocol, domain and engine code must not do I/O"
-        if within(module, "lmstudio_core.protocol") and within(imported, "lmstudio_core"):
-            if not within(imported, "lmstudio_core.protocol"):
-                yield "the protocol layer imports nothing else from lmstudio_core"
+        protocol = within(module, "lmstudio_core.protocol")
+        outside = within(imported, "lmstudio_core") and not within(
+            imported, "lmstudio_core.protocol"
+        )
+        if protocol and outside:
+            yield "the protocol layer imports nothing else from lmstudio_core"
         if (domain or pure or emulator) and within(
             imported, "lmstudio_core._sync", "lmstudio_core._async"
         ):

@@ -32,10 +32,11 @@ from ._sync.client import (
 from ._sync.models import LLM, EmbeddingModel
 from ._sync.streams import LoadStream, PredictionStream
 from .catalog import DownloadedModelInfo, LoadedModelInfo, LoadProgress, ModelQuery, ServerVersion
-from .config import RetryPolicy, Timeouts
+from .config import DEFAULT_TTL, RetryPolicy, Timeouts
 from .errors import (
     AuthenticationError,
     ConnectError,
+    ContextOverflowError,
     DisconnectedError,
     DomainMismatchError,
     LMStudioError,
@@ -46,7 +47,15 @@ from .errors import (
     ServerError,
     UnknownMessageWarning,
 )
-from .history import Chat, ChatMessage, FileHandle, HistoryLike, ImageInput, MessageLike
+from .history import (
+    Chat,
+    ChatMessage,
+    FileHandle,
+    HistoryLike,
+    ImageData,
+    ImageInput,
+    MessageLike,
+)
 from .options import LoadOptions, PredictionOptions
 from .prediction import (
     PredictionEvent,
@@ -66,6 +75,7 @@ from .tools import Tool, ToolCallRequest, ToolChoice, ToolLike
 __version__ = "0.1.0"
 
 __all__ = [
+    "DEFAULT_TTL",
     "LLM",
     "ActResult",
     "AsyncClient",
@@ -82,6 +92,7 @@ __all__ = [
     "ChatMessage",
     "Client",
     "ConnectError",
+    "ContextOverflowError",
     "DisconnectedError",
     "DomainMismatchError",
     "DownloadedModelInfo",
@@ -91,6 +102,7 @@ __all__ = [
     "FilesNamespace",
     "GbnfGrammar",
     "HistoryLike",
+    "ImageData",
     "ImageInput",
     "LLMNamespace",
     "LMStudioError",

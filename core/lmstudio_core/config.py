@@ -15,6 +15,7 @@ from typing import Final
 from urllib.parse import urlsplit
 
 __all__ = [
+    "BASE_URL_ENV_VAR",
     "CONNECT_TIMEOUT",
     "DEFAULT_MAX_RETRIES",
     "DEFAULT_PORT",
@@ -33,6 +34,7 @@ __all__ = [
     "is_greeting",
     "parse_api_token",
     "parse_http_response",
+    "resolve_base_url",
     "resolve_credentials",
     "resolve_timeouts",
     "websocket_base_url",
@@ -73,6 +75,8 @@ MAX_MESSAGE_SIZE: Final = 256 * 1024 * 1024
 CLOSE_TIMEOUT: Final = 5.0
 """Seconds to wait for a socket and its reader to shut down on close."""
 
+BASE_URL_ENV_VAR: Final = "LMSTUDIO_BASE_URL"
+"""Environment variable read when no ``base_url`` is passed (empty: unset)."""
 TOKEN_ENV_VARS: Final = ("LM_API_TOKEN", "LMSTUDIO_API_TOKEN")
 """Environment variables read, in order, when no ``api_token`` is passed."""
 _TOKEN_RE: Final = re.compile(r"^sk-lm-(?P<id>[A-Za-z0-9]{8}):(?P<key>[A-Za-z0-9]{20})$")
@@ -212,6 +216,21 @@ def parse_api_token(token: str) -> Credentials:
             "digits, ':' and 20 letters or digits (copy it from LM Studio's Developer tab)"
         )
     return Credentials(match["id"], match["key"])
+
+
+def resolve_base_url(base_url: str | None, environ: Mapping[str, str] | None = None) -> str | None:
+    """The normalised base URL: the argument, else ``LMSTUDIO_BASE_URL``, else ``None``
+    (find a local LM Studio)."""
+    if base_url is None:
+        env = os.environ if environ is None else environ
+        base_url = env.get(BASE_URL_ENV_VAR, "").strip() or None
+        if base_url is None:
+            return None
+        try:
+            return websocket_base_url(base_url)
+        except ValueError as exc:
+            raise ValueError(f"environment variable {BASE_URL_ENV_VAR}: {exc}") from None
+    return websocket_base_url(base_url)
 
 
 def resolve_credentials(

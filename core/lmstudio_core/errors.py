@@ -12,7 +12,8 @@
     ├── ServerError                LM Studio reported an error (.title .cause .suggestion .code)
     │   ├── ModelNotFoundError     no model matches the key, identifier or query
     │   ├── PresetNotFoundError    the named preset does not exist
-    │   └── DomainMismatchError    an embedding model used as an LLM, or the reverse
+    │   ├── DomainMismatchError    an embedding model used as an LLM, or the reverse
+    │   └── ContextOverflowError   the prompt does not fit into the loaded context length
     └── ProtocolError              LM Studio sent something this SDK cannot interpret
 
     UnknownMessageWarning          a newer LM Studio sent a packet type this SDK does not
@@ -38,6 +39,7 @@ from .protocol import (
 __all__ = [
     "AuthenticationError",
     "ConnectError",
+    "ContextOverflowError",
     "DisconnectedError",
     "DomainMismatchError",
     "LMStudioError",
@@ -123,9 +125,12 @@ class ServerError(LMStudioError):
 
     @classmethod
     def from_serialized(cls, error: SerializedError, *, context: str | None = None) -> ServerError:
-        """Build the most specific subclass for ``error`` (chosen by its display code)."""
+        """Build the most specific subclass for ``error``: chosen by its display code, or
+        by its text for errors LM Studio sends without one (context overflow)."""
         code = error.code
         subclass = _SUBCLASS_BY_CODE.get(code or "", ServerError)
+        if code is None and _is_context_overflow(error.title, error.cause, error.root_title):
+            subclass = ContextOverflowError
         title = error.title
         if error.root_title and error.root_title != error.title:
             title = f"{error.root_title}: {error.title}"
@@ -152,6 +157,14 @@ class DomainMismatchError(ServerError):
     """The model exists but is of the other kind (LLM versus embedding model)."""
 
 
+class ContextOverflowError(ServerError):
+    """The prompt does not fit into the context length the model is loaded with.
+
+    Load the model with a larger ``context_length``, shorten the history, or pick a
+    ``context_overflow_policy`` that truncates it.
+    """
+
+
 class UnknownMessageWarning(UserWarning):
     """LM Studio sent a message type this SDK does not know; it was ignored."""
 
@@ -164,6 +177,22 @@ _SUBCLASS_BY_CODE: dict[str, type[ServerError]] = {
     "generic.presetNotFound": PresetNotFoundError,
     "generic.domainMismatch": DomainMismatchError,
 }
+
+
+_CONTEXT_OVERFLOW_PHRASES = (
+    "context the overflows",  # LM Studio's own (sic) wording
+    "when context overflows",
+    "context length of only",
+    "context overflow",
+    "exceeds the context length",
+    "exceeds context length",
+)
+"""Lower-case phrases of LM Studio's context overflow errors (they carry no display code)."""
+
+
+def _is_context_overflow(*texts: str | None) -> bool:
+    joined = " ".join(text for text in texts if text).lower()
+    return any(phrase in joined for phrase in _CONTEXT_OVERFLOW_PHRASES)
 
 
 def _describe_display_data(code: str | None, data: dict[str, Any]) -> str:

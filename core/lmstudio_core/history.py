@@ -24,6 +24,8 @@ from typing import IO, Any, Literal, cast
 from .tools import ToolCallRequest, new_tool_call_id
 
 __all__ = [
+    "REASONING_END",
+    "REASONING_START",
     "Chat",
     "ChatMessage",
     "FileHandle",
@@ -148,6 +150,10 @@ class ChatMessage:
         tool_calls: Tool calls requested in an assistant message.
         tool_call_id: For ``tool`` messages, the request this answers.
         name: For ``tool`` messages, the tool's name.
+        reasoning: For ``assistant`` messages, the model's reasoning before its answer.
+            It is sent the way LM Studio keeps it in its own chats: wrapped in
+            ``<think>``...``</think>`` before the answer text; the model's prompt template
+            decides what to keep of earlier turns.
     """
 
     role: Role
@@ -156,7 +162,22 @@ class ChatMessage:
     tool_calls: list[ToolCallRequest] = field(default_factory=list)
     tool_call_id: str | None = None
     name: str | None = None
+    reasoning: str | None = None
 
+    def __post_init__(self) -> None:
+        if self.reasoning and self.role != "assistant":
+            raise ValueError(f"only assistant messages carry reasoning, not {self.role} messages")
+
+    def wire_text(self) -> str:
+        """The text part sent to LM Studio: the reasoning (if any), then the answer."""
+        if not self.reasoning:
+            return self.content
+        return f"{REASONING_START}{self.reasoning}{REASONING_END}{self.content}"
+
+
+REASONING_START = "<think>"
+REASONING_END = "</think>"
+"""How an assistant message's reasoning is written back into the history."""
 
 MessageLike = ChatMessage | Mapping[str, Any] | tuple[str, Any]
 
@@ -249,6 +270,11 @@ def message_from(data: MessageLike) -> ChatMessage:
         message.tool_calls.append(_parse_tool_call(call))
     message.tool_call_id = data.get("tool_call_id", message.tool_call_id)
     message.name = data.get("name", message.name)
+    reasoning = data.get("reasoning_content", data.get("reasoning"))
+    if reasoning:
+        if message.role != "assistant":
+            raise ValueError("only assistant messages carry reasoning ('reasoning_content')")
+        message.reasoning = str(reasoning)
     if message.role == "tool" and not message.tool_call_id:
         raise ValueError("a tool message needs the 'tool_call_id' of the call it answers")
     for image in data.get("images") or []:
@@ -290,7 +316,7 @@ class Chat:
         chat = Chat()
         chat.messages = [
             ChatMessage(m.role, m.content, list(m.images), list(m.tool_calls), m.tool_call_id,
-                        m.name)
+                        m.name, m.reasoning)
             for m in self.messages
         ]  # fmt: skip
         return chat
@@ -316,13 +342,24 @@ class Chat:
         return self.append(ChatMessage("user", text, [image_data(i) for i in images]))
 
     def add_assistant_response(
-        self, response: Any = "", tool_calls: Iterable[ToolCallRequest] = ()
+        self,
+        response: Any = "",
+        tool_calls: Iterable[ToolCallRequest] = (),
+        *,
+        reasoning: str | None = None,
     ) -> ChatMessage:
-        """Append the model's reply: a string or a prediction result (text and tool calls)."""
+        """Append the model's reply: a string or a prediction result (text, tool calls
+        and reasoning)."""
         if isinstance(response, str):
-            return self.append(ChatMessage("assistant", response, tool_calls=list(tool_calls)))
+            return self.append(
+                ChatMessage("assistant", response, tool_calls=list(tool_calls), reasoning=reasoning)
+            )
         calls = list(tool_calls) or list(getattr(response, "tool_calls", []))
-        return self.append(ChatMessage("assistant", str(response.content), tool_calls=calls))
+        if reasoning is None:
+            reasoning = getattr(response, "reasoning", None) or None
+        return self.append(
+            ChatMessage("assistant", str(response.content), tool_calls=calls, reasoning=reasoning)
+        )
 
     def add_tool_result(
         self, request: ToolCallRequest | str, content: Any, *, name: str | None = None
@@ -370,8 +407,9 @@ class Chat:
                     messages.append({"role": "tool", "content": [part]})
                 continue
             content: list[dict[str, Any]] = []
-            if message.content or not (message.images and message.role == "user"):
-                content.append({"type": "text", "text": message.content})
+            text = message.wire_text()
+            if text or not (message.images and message.role == "user"):
+                content.append({"type": "text", "text": text})
             for image in message.images:
                 content.append(_image_part(image, uploaded or {}))
             for call in message.tool_calls:

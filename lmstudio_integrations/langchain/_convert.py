@@ -14,8 +14,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from langchain_core.exceptions import ContextOverflowError as LangChainContextOverflowError
 from langchain_core.exceptions import (
-    ContextOverflowError,
     ModelAPIError,
     ModelAuthenticationError,
     ModelConnectionError,
@@ -40,6 +40,7 @@ from langchain_core.outputs import ChatGenerationChunk, GenerationChunk
 from lmstudio_core import (
     AuthenticationError,
     ConnectError,
+    ContextOverflowError,
     DisconnectedError,
     DomainMismatchError,
     LMStudioError,
@@ -62,8 +63,6 @@ from lmstudio_core import (
 
 __all__ = [
     "PROVIDER",
-    "REASONING_END",
-    "REASONING_START",
     "ChunkBuilder",
     "adapter_profile",
     "completion_chunk",
@@ -77,11 +76,6 @@ __all__ = [
 ]
 
 PROVIDER = "lmstudio"
-REASONING_START = "<think>"
-REASONING_END = "</think>"
-"""How reasoning is written back into an assistant message of the history: LM Studio keeps
-the whole generated text (tags included) in its own chats and the model's prompt template
-decides what to keep of earlier turns."""
 
 Role = Literal["system", "user", "assistant", "tool"]
 
@@ -141,10 +135,10 @@ def _assistant(message: AIMessage) -> dict[str, Any]:
         text = message.content
     else:
         text = _text_of([b for b in message.content_blocks if isinstance(b, Mapping)])
-    reasoning = _reasoning_of(message)
-    if reasoning:
-        text = f"{REASONING_START}{reasoning}{REASONING_END}{text}"
     entry: dict[str, Any] = {"role": "assistant", "content": text}
+    reasoning = _reasoning_of(message)
+    if reasoning:  # lmstudio-core sends it back the way LM Studio keeps it
+        entry["reasoning_content"] = reasoning
     if message.tool_calls:
         entry["tool_calls"] = [
             {"id": call.get("id"), "name": call["name"], "args": call["args"]}
@@ -203,6 +197,9 @@ def _merge_into(previous: dict[str, Any], entry: dict[str, Any]) -> None:
         previous["content"] = [*as_parts[0], {"type": "text", "text": "\n\n"}, *as_parts[1]]
     if entry.get("tool_calls"):
         previous["tool_calls"] = [*previous.get("tool_calls", []), *entry["tool_calls"]]
+    if entry.get("reasoning_content"):
+        reasoning = previous.get("reasoning_content", "")
+        previous["reasoning_content"] = reasoning + entry["reasoning_content"]
 
 
 def messages_to_history(
@@ -478,7 +475,7 @@ class LMStudioModelNotFoundError(LangChainModelNotFoundError, ModelNotFoundError
     """No downloaded or loaded model matches the requested key."""
 
 
-class LMStudioContextOverflowError(ContextOverflowError, ServerError):
+class LMStudioContextOverflowError(LangChainContextOverflowError, ContextOverflowError):
     """The prompt does not fit into the model's loaded context length."""
 
 
@@ -490,18 +487,17 @@ class LMStudioAPIError(ModelAPIError, ServerError):
     """Any other error reported by LM Studio."""
 
 
-_CONTEXT_OVERFLOW_HINTS = ("context length", "context the overflows", "context overflow")
 _INVALID_REQUEST_HINTS = ("does not support images",)
 
 
 def _server_error_class(exc: ServerError) -> type[ServerError]:
     if isinstance(exc, ModelNotFoundError):
         return LMStudioModelNotFoundError
+    if isinstance(exc, ContextOverflowError):
+        return LMStudioContextOverflowError
     if isinstance(exc, DomainMismatchError | PresetNotFoundError):
         return LMStudioInvalidRequestError
     text = f"{exc.title} {exc.cause or ''}".lower()
-    if any(hint in text for hint in _CONTEXT_OVERFLOW_HINTS):
-        return LMStudioContextOverflowError
     if any(hint in text for hint in _INVALID_REQUEST_HINTS):
         return LMStudioInvalidRequestError
     return LMStudioAPIError

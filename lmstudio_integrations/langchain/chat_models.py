@@ -38,7 +38,7 @@ from lmstudio_core import (
 )
 from pydantic import BaseModel, ConfigDict, PrivateAttr
 
-from ._clients import LMStudioConnection, lmstudio_errors, merge_options
+from ._connection import LMStudioConnection, lmstudio_errors, merge_options
 from ._convert import (
     PROVIDER,
     ChunkBuilder,

@@ -7,7 +7,7 @@ from typing import Any
 from langchain_core.embeddings import Embeddings
 from pydantic import ConfigDict, Field
 
-from ._clients import LMStudioConnection, lmstudio_errors
+from ._connection import LMStudioConnection, lmstudio_errors
 
 __all__ = ["LMStudioEmbeddings"]
 

@@ -11,7 +11,7 @@ from langchain_core.outputs import Generation, GenerationChunk, LLMResult
 from lmstudio_core import PredictionResult
 from pydantic import ConfigDict
 
-from ._clients import LMStudioConnection, lmstudio_errors, merge_options
+from ._connection import LMStudioConnection, lmstudio_errors, merge_options
 from ._convert import PROVIDER, completion_chunk, completion_info
 
 __all__ = ["LMStudioLLM"]

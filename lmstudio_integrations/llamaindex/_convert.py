@@ -5,16 +5,19 @@
 - a ``PredictionResult`` -> the final ``ChatResponse`` with usage and LM Studio statistics;
 - ``ToolCallBlock`` values -> ``ToolSelection`` values.
 
-Nothing here performs I/O: images are passed on as bytes, paths or data URIs and the SDK
-reads and uploads them.
+Nothing here talks to LM Studio: images become the SDK's :class:`~lmstudio_core.ImageData`
+(an image given by path is read here) and the clients upload them.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
+import mimetypes
 import uuid
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from llama_index.core.base.llms.types import (
@@ -35,6 +38,7 @@ from llama_index.core.base.llms.types import (
 from llama_index.core.llms.llm import ToolSelection
 from llama_index.core.llms.utils import parse_partial_json
 from lmstudio_core import (
+    ImageData,
     PredictionEvent,
     PredictionResult,
     PredictionStats,
@@ -73,21 +77,21 @@ _ROLES: dict[MessageRole, str] = {
 # -- LlamaIndex messages -> SDK history ------------------------------------------------
 
 
-def image_input(block: ImageBlock) -> bytes | str:
-    """What the SDK accepts for an image block: bytes, a file path or a data URI."""
-    if block.image is not None:
-        return bytes(block.resolve_image(as_base64=False).read())
+def image_input(block: ImageBlock) -> ImageData:
+    """The image of a block, for the SDK to upload (bytes, a file or a data URI)."""
+    if block.image is None and block.path is None:
+        if block.url is None:
+            raise ValueError("the ImageBlock has no image, path or url")
+        if not str(block.url).startswith("data:"):
+            raise ValueError(
+                "LM Studio needs the image itself, it cannot fetch URLs: use "
+                "ImageBlock(image=<bytes>) or ImageBlock(path=...) instead of url="
+            )
+    content = bytes(block.resolve_image(as_base64=False).read())
     if block.path is not None:
-        return str(block.path)
-    if block.url is not None:
-        url = str(block.url)
-        if url.startswith("data:"):
-            return url
-        raise ValueError(
-            "LM Studio needs the image itself, it cannot fetch URLs: use "
-            "ImageBlock(image=<bytes>) or ImageBlock(path=...) instead of url="
-        )
-    raise ValueError("the ImageBlock has no image, path or url")
+        return ImageData(Path(block.path).name, content)
+    extension = mimetypes.guess_extension(block.image_mimetype or "") or ".png"
+    return ImageData(f"image-{hashlib.sha256(content).hexdigest()[:12]}{extension}", content)
 
 
 def _tool_call_dict(block: ToolCallBlock) -> dict[str, Any]:
@@ -111,25 +115,33 @@ def _legacy_tool_call(call: Any) -> Any:
     return dump() if callable(dump) else call
 
 
-def _collect(
-    blocks: Sequence[Any],
-    texts: list[str],
-    images: list[bytes | str],
-    calls: list[dict[str, Any]],
-) -> None:
+@dataclasses.dataclass(slots=True)
+class _Parts:
+    """What the blocks of one message hold, by kind."""
+
+    texts: list[str] = dataclasses.field(default_factory=list)
+    reasoning: list[str] = dataclasses.field(default_factory=list)
+    images: list[ImageData] = dataclasses.field(default_factory=list)
+    calls: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+
+
+def _collect(blocks: Sequence[Any], parts: _Parts) -> None:
     for block in blocks:
         if isinstance(block, TextBlock):
-            texts.append(block.text)
+            parts.texts.append(block.text)
+        elif isinstance(block, ThinkingBlock):
+            if block.content:
+                parts.reasoning.append(block.content)
         elif isinstance(block, ImageBlock):
-            images.append(image_input(block))
+            parts.images.append(image_input(block))
         elif isinstance(block, ToolCallBlock):
-            calls.append(_tool_call_dict(block))
+            parts.calls.append(_tool_call_dict(block))
         elif isinstance(block, CitableBlock):
-            _collect(block.content, texts, images, calls)
+            _collect(block.content, parts)
         elif isinstance(block, CitationBlock):
-            _collect([block.cited_content], texts, images, calls)
-        elif isinstance(block, ThinkingBlock | CachePoint):
-            continue  # reasoning is not sent back; cache points mean nothing to LM Studio
+            _collect([block.cited_content], parts)
+        elif isinstance(block, CachePoint):
+            continue  # cache points mean nothing to LM Studio
         elif isinstance(block, AudioBlock | VideoBlock | DocumentBlock):
             kind = type(block).__name__
             raise ValueError(f"LM Studio models do not accept {kind} content; send text or images")
@@ -141,18 +153,20 @@ def _message(message: ChatMessage) -> dict[str, Any]:
     role = _ROLES.get(message.role)
     if role is None:
         raise ValueError(f"unsupported message role {message.role!r}")
-    texts: list[str] = []
-    images: list[bytes | str] = []
-    calls: list[dict[str, Any]] = []
-    _collect(message.blocks, texts, images, calls)
+    parts = _Parts()
+    _collect(message.blocks, parts)
     extra = message.additional_kwargs
+    calls = parts.calls
     if role == "assistant" and not calls and extra.get("tool_calls"):
         calls = [_legacy_tool_call(call) for call in extra["tool_calls"]]
-    converted: dict[str, Any] = {"role": role, "content": "\n".join(texts)}
-    if images:
-        converted["images"] = images
-    if calls and role == "assistant":
-        converted["tool_calls"] = calls
+    converted: dict[str, Any] = {"role": role, "content": "\n".join(parts.texts)}
+    if parts.images:
+        converted["images"] = parts.images
+    if role == "assistant":
+        if parts.reasoning:  # sent back the way LM Studio keeps it (see lmstudio_core.Chat)
+            converted["reasoning_content"] = "\n".join(parts.reasoning)
+        if calls:
+            converted["tool_calls"] = calls
     if role == "tool":
         converted["tool_call_id"] = extra.get("tool_call_id")
         if extra.get("name"):

@@ -6,9 +6,9 @@ from typing import Any
 
 from llama_index.core.base.embeddings.base import BaseEmbedding, Embedding
 from llama_index.core.bridge.pydantic import Field, PrivateAttr
-from lmstudio_core import AsyncClient, AsyncEmbeddingModel, Client, EmbeddingModel, Timeouts
+from lmstudio_core import DEFAULT_TTL, AsyncClient, Client, Timeouts
 
-from ._clients import DEFAULT_TTL, ClientSettings, ModelClients
+from .._clients import ClientSettings, ModelClients
 
 __all__ = ["LMStudioEmbedding"]
 
@@ -18,7 +18,8 @@ class LMStudioEmbedding(BaseEmbedding):
 
     Texts are sent as strings, ``embed_batch_size`` at a time (each batch pipelined on one
     connection); the async methods use LM Studio's asyncio client. Nothing connects in the
-    constructor; the model is loaded on first use if needed.
+    constructor; the model is loaded on first use if needed, and loaded again if LM Studio
+    unloaded it meanwhile (e.g. JIT auto-evict after another model was loaded on demand).
 
     Examples:
         ```python
@@ -39,7 +40,7 @@ class LMStudioEmbedding(BaseEmbedding):
     base_url: str | None = Field(
         default=None,
         description="LM Studio's address: 'http://host:port', 'ws://host:port' or 'host:port'. "
-        "Default: find a local LM Studio.",
+        "Default: LMSTUDIO_BASE_URL, else find a local LM Studio.",
     )
     api_token: str | None = Field(
         default=None,
@@ -69,7 +70,7 @@ class LMStudioEmbedding(BaseEmbedding):
         "until unloaded). A model that is already loaded keeps its own TTL.",
     )
 
-    _clients: ModelClients[EmbeddingModel, AsyncEmbeddingModel] = PrivateAttr()
+    _clients: ModelClients = PrivateAttr()
 
     def __init__(
         self,
@@ -82,24 +83,17 @@ class LMStudioEmbedding(BaseEmbedding):
         instead of building new ones (they are not closed by :meth:`close`)."""
         super().__init__(**data)
         settings = ClientSettings(
-            self.base_url, self.api_token, self.request_timeout, self.max_retries
+            self.base_url,
+            self.api_token,
+            self.request_timeout,
+            self.max_retries,
+            {"config": self.load_config, "ttl": self.ttl},
         )
-        self._clients = ModelClients(
-            settings, self._load, self._aload, client=client, async_client=async_client
-        )
+        self._clients = ModelClients(settings, client=client, async_client=async_client)
 
     @classmethod
     def class_name(cls) -> str:
         return "LMStudioEmbedding"
-
-    def _load_arguments(self) -> dict[str, Any]:
-        return {"config": self.load_config, "ttl": self.ttl}
-
-    def _load(self, client: Client) -> EmbeddingModel:
-        return client.embedding.model(self.model_name, **self._load_arguments())
-
-    async def _aload(self, client: AsyncClient) -> AsyncEmbeddingModel:
-        return await client.embedding.model(self.model_name, **self._load_arguments())
 
     def close(self) -> None:
         """Close the blocking connection (a later call reconnects)."""
@@ -114,11 +108,11 @@ class LMStudioEmbedding(BaseEmbedding):
         return f"{instruction.strip()} {text}" if instruction else text
 
     def _embed(self, texts: list[str]) -> list[Embedding]:
-        vectors = self._clients.model().embed(texts)
+        vectors = self._clients.embed(self.model_name, texts)
         return [[float(value) for value in vector] for vector in vectors]
 
     async def _aembed(self, texts: list[str]) -> list[Embedding]:
-        vectors = await (await self._clients.amodel()).embed(texts)
+        vectors = await self._clients.aembed(self.model_name, texts)
         return [[float(value) for value in vector] for vector in vectors]
 
     def _get_query_embedding(self, query: str) -> Embedding:

@@ -39,18 +39,18 @@ from llama_index.core.prompts import PromptTemplate
 from llama_index.core.types import Model, PydanticProgramMode
 from llama_index_instrumentation import get_dispatcher
 from lmstudio_core import (
-    LLM as CoreLLM,
-)
-from lmstudio_core import (
+    DEFAULT_TTL,
+    LLM,
     AsyncClient,
     AsyncLLM,
+    AsyncPredictionStream,
     Client,
-    ModelNotFoundError,
     PredictionResult,
+    PredictionStream,
     Timeouts,
 )
 
-from ._clients import DEFAULT_TTL, ClientSettings, ModelClients
+from .._clients import ClientSettings, ModelClients
 from ._convert import ResponseBuilder, keep_first_tool_call, to_history, tool_selections
 
 if TYPE_CHECKING:
@@ -88,7 +88,7 @@ class LMStudio(FunctionCallingLLM):
     base_url: str | None = Field(
         default=None,
         description="LM Studio's address: 'http://host:port', 'ws://host:port' or 'host:port' "
-        "(a '/v1' suffix is ignored). Default: find a local LM Studio.",
+        "(a '/v1' suffix is ignored). Default: LMSTUDIO_BASE_URL, else find a local LM Studio.",
     )
     api_token: str | None = Field(
         default=None,
@@ -144,7 +144,7 @@ class LMStudio(FunctionCallingLLM):
         description="More prediction options for every call, e.g. {'top_k': 40, 'seed': 1}.",
     )
 
-    _clients: ModelClients[CoreLLM, AsyncLLM] = PrivateAttr()
+    _clients: ModelClients = PrivateAttr()
 
     def __init__(
         self,
@@ -157,26 +157,19 @@ class LMStudio(FunctionCallingLLM):
         instead of building new ones (they are not closed by :meth:`close`)."""
         super().__init__(**data)
         settings = ClientSettings(
-            self.base_url, self.api_token, self.request_timeout, self.max_retries
+            self.base_url,
+            self.api_token,
+            self.request_timeout,
+            self.max_retries,
+            {"config": self.load_config, "ttl": self.ttl},
         )
-        self._clients = ModelClients(
-            settings, self._load, self._aload, client=client, async_client=async_client
-        )
+        self._clients = ModelClients(settings, client=client, async_client=async_client)
 
     @classmethod
     def class_name(cls) -> str:
         return "LMStudio_llm"
 
     # -- clients and metadata -----------------------------------------------------------
-
-    def _load_arguments(self) -> dict[str, Any]:
-        return {"config": self.load_config, "ttl": self.ttl}
-
-    def _load(self, client: Client) -> CoreLLM:
-        return client.llm.model(self.model_name, **self._load_arguments())
-
-    async def _aload(self, client: AsyncClient) -> AsyncLLM:
-        return await client.llm.model(self.model_name, **self._load_arguments())
 
     def close(self) -> None:
         """Close the blocking connection (a later call reconnects)."""
@@ -190,11 +183,11 @@ class LMStudio(FunctionCallingLLM):
         await self._clients.aclose()
 
     def _metadata(self, *, fetch: bool) -> LLMMetadata:
-        info = self._clients.info
+        info = self._clients.info("llm", self.model_name)
         known = self.context_window is not None and self.is_function_calling_model is not None
         if info is None and fetch and not known:
-            self._clients.model()  # LlamaIndex reads metadata synchronously
-            info = self._clients.info
+            self._clients.llm(self.model_name)  # LlamaIndex reads metadata synchronously
+            info = self._clients.info("llm", self.model_name)
         context_window = self.context_window
         if context_window is None and info is not None:
             context_window = info.context_length or info.max_context_length
@@ -255,25 +248,15 @@ class LMStudio(FunctionCallingLLM):
     def _run_stream(
         self, history: list[dict[str, Any]], arguments: dict[str, Any]
     ) -> Generator[ChatResponse, None, None]:
-        for attempt in range(2):
-            model = self._clients.model(refresh=attempt > 0)
-            builder = ResponseBuilder()
-            produced = False
-            try:
-                with model.respond_stream(history, **arguments) as stream:
-                    for event in stream:
-                        response = builder.feed(event)
-                        if response is not None:
-                            produced = True
-                            yield response
-                    result: PredictionResult = stream.result()
-            except ModelNotFoundError:
-                if produced or attempt:
-                    raise
-                logger.debug("the model is no longer loaded; loading it again")
-                continue
-            yield builder.finish(result)
-            return
+        def start(model: LLM) -> PredictionStream:
+            return model.respond_stream(history, **arguments)
+
+        builder = ResponseBuilder()
+        with closing(self._clients.stream(self.model_name, start)) as items:
+            for item in items:
+                response = _response(builder, item)
+                if response is not None:
+                    yield response
 
     def _astream_responses(
         self, messages: Sequence[ChatMessage], kwargs: dict[str, Any]
@@ -285,25 +268,15 @@ class LMStudio(FunctionCallingLLM):
     async def _arun_stream(
         self, history: list[dict[str, Any]], arguments: dict[str, Any]
     ) -> AsyncGenerator[ChatResponse, None]:
-        for attempt in range(2):
-            model = await self._clients.amodel(refresh=attempt > 0)
-            builder = ResponseBuilder()
-            produced = False
-            try:
-                async with model.respond_stream(history, **arguments) as stream:
-                    async for event in stream:
-                        response = builder.feed(event)
-                        if response is not None:
-                            produced = True
-                            yield response
-                    result: PredictionResult = await stream.result()
-            except ModelNotFoundError:
-                if produced or attempt:
-                    raise
-                logger.debug("the model is no longer loaded; loading it again")
-                continue
-            yield builder.finish(result)
-            return
+        def start(model: AsyncLLM) -> AsyncPredictionStream:
+            return model.respond_stream(history, **arguments)
+
+        builder = ResponseBuilder()
+        async with aclosing(self._clients.astream(self.model_name, start)) as items:
+            async for item in items:
+                response = _response(builder, item)
+                if response is not None:
+                    yield response
 
     # -- chat and completion --------------------------------------------------------------
 
@@ -527,6 +500,13 @@ class LMStudio(FunctionCallingLLM):
             dispatcher.event(LLMStructuredPredictEndEvent(output=partial))
 
         return gen()
+
+
+def _response(builder: ResponseBuilder, item: Any) -> ChatResponse | None:
+    """The response for a stream event, or the final one for the result."""
+    if isinstance(item, PredictionResult):
+        return builder.finish(item)
+    return builder.feed(item)
 
 
 def _partial_object(response: ChatResponse, output_cls: type[Model], previous: Any) -> Any:

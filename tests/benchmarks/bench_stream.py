@@ -8,8 +8,10 @@ the same run:
 * embedding 1,000 strings: strings per second;
 
 for our sync client, our async client, the official ``lmstudio`` SDK, and a bare
-``websockets`` reader that only ``json.loads`` each frame. Figures are printed as ratios
-to the bare reader (higher is better; 1.00 = as fast as doing nothing but decode JSON).
+``websockets`` reader that only ``json.loads`` each frame. Each figure is the median of
+``--repeat`` runs (the spread, min-max, is printed next to it), and is shown as a ratio to
+the bare reader's median (higher is better; 1.00 = as fast as doing nothing but decode
+JSON). A client that fails a run (e.g. its connection timing out) is reported as failed.
 
 Run: ``.venv/bin/python tests/benchmarks/bench_stream.py [--tokens N] [--repeat R]``
 """
@@ -19,6 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import statistics
 import subprocess
 import sys
 import threading
@@ -193,27 +196,38 @@ def official_embed(host: str, texts: list[str]) -> int:
 # -- measurement ------------------------------------------------------------------------
 
 
-def rate(fn: Callable[..., int], *args: Any, repeat: int) -> float:
-    best = 0.0
+def rates(fn: Callable[..., int], *args: Any, repeat: int) -> list[float]:
+    """Items per second of each of ``repeat`` runs (empty if a run failed)."""
+    found = []
     for _ in range(repeat):
         start = time.perf_counter()
-        count = fn(*args)
-        elapsed = time.perf_counter() - start
-        best = max(best, count / elapsed)
-    return best
+        try:
+            count = fn(*args)
+        except Exception as exc:
+            print(f"  ({fn.__name__} failed: {type(exc).__name__}: {exc})")
+            return []
+        found.append(count / (time.perf_counter() - start))
+    return found
 
 
-def report(title: str, unit: str, rates: dict[str, float]) -> None:
-    baseline = rates["bare websockets + json.loads"]
+def report(title: str, unit: str, runs: dict[str, list[float]]) -> None:
     print(f"\n{title}")
-    for name, value in rates.items():
-        print(f"  {name:32s} {value:12,.0f} {unit}/s   {value / baseline:5.2f}x")
+    bare = runs["bare websockets + json.loads"]
+    baseline = statistics.median(bare) if bare else None
+    for name, values in runs.items():
+        if not values:
+            print(f"  {name:32s} {'failed':>12s}")
+            continue
+        value = statistics.median(values)
+        spread = f"{min(values):,.0f}-{max(values):,.0f}"
+        ratio = f"{value / baseline:5.2f}x" if baseline else "    -"
+        print(f"  {name:32s} {value:12,.0f} {unit}/s  {ratio}   (runs: {spread})")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tokens", type=int, default=20000, help="fragments in the long reply")
-    parser.add_argument("--repeat", type=int, default=3, help="runs per figure (best kept)")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per figure (median shown)")
     args = parser.parse_args()
     process, host = start_server(args.tokens)
     try:
@@ -224,9 +238,9 @@ def main() -> None:
             "official lmstudio SDK (sync)": official_stream,
         }
         for channels, title in ((1, "One long reply"), (CONCURRENCY, "32 concurrent replies")):
-            rates = {name: rate(fn, host, channels, repeat=args.repeat)
-                     for name, fn in streams.items()}  # fmt: skip
-            report(f"{title} ({args.tokens} fragments each)", "fragments", rates)
+            runs = {name: rates(fn, host, channels, repeat=args.repeat)
+                    for name, fn in streams.items()}  # fmt: skip
+            report(f"{title} ({args.tokens} fragments each)", "fragments", runs)
         texts = [f"sentence number {i} about benchmarks" for i in range(EMBED_COUNT)]
         embeds: dict[str, Callable[[str, list[str]], int]] = {
             "bare websockets + json.loads": bare_embed,
@@ -234,8 +248,8 @@ def main() -> None:
             "lmstudio_core AsyncClient": ours_async_embed,
             "official lmstudio SDK (sync)": official_embed,
         }
-        rates = {name: rate(fn, host, texts, repeat=args.repeat) for name, fn in embeds.items()}
-        report(f"Embedding {EMBED_COUNT} strings", "strings", rates)
+        runs = {name: rates(fn, host, texts, repeat=args.repeat) for name, fn in embeds.items()}
+        report(f"Embedding {EMBED_COUNT} strings", "strings", runs)
     finally:
         assert process.stdin is not None
         process.stdin.close()

@@ -11,6 +11,7 @@ from lmstudio_core.config import (
     is_greeting,
     parse_api_token,
     parse_http_response,
+    resolve_base_url,
     resolve_credentials,
     resolve_timeouts,
     websocket_base_url,
@@ -124,3 +125,13 @@ def test_greeting_detection() -> None:
     raw = b'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n{"lmstudio": true}'
     assert parse_http_response(raw) == (200, b'{"lmstudio": true}')
     assert parse_http_response(b"garbage") == (0, b"")
+
+
+def test_base_url_from_the_environment() -> None:
+    env = {"LMSTUDIO_BASE_URL": "http://10.0.0.2:1234/v1"}
+    assert resolve_base_url(None, env) == "ws://10.0.0.2:1234"
+    assert resolve_base_url("localhost:5678", env) == "ws://localhost:5678"
+    assert resolve_base_url(None, {}) is None
+    assert resolve_base_url(None, {"LMSTUDIO_BASE_URL": "  "}) is None
+    with pytest.raises(ValueError, match="LMSTUDIO_BASE_URL"):
+        resolve_base_url(None, {"LMSTUDIO_BASE_URL": "ftp://host"})

@@ -5,6 +5,7 @@ import pytest
 from lmstudio_core import (
     AuthenticationError,
     ConnectError,
+    ContextOverflowError,
     DisconnectedError,
     DomainMismatchError,
     LMStudioError,
@@ -28,7 +29,7 @@ def test_tree() -> None:
     assert issubclass(RequestTimeoutError, TimeoutError)
     for cls in (ConnectError, DisconnectedError, RequestTimeoutError, ServerError, ProtocolError):
         assert issubclass(cls, LMStudioError)
-    for cls in (ModelNotFoundError, PresetNotFoundError, DomainMismatchError):
+    for cls in (ModelNotFoundError, PresetNotFoundError, DomainMismatchError, ContextOverflowError):
         assert issubclass(cls, ServerError)
     doc = errors.__doc__ or ""
     for name in errors.__all__:
@@ -53,6 +54,41 @@ def test_subclass_from_code(code: str | None, cls: type[ServerError]) -> None:
     error = ServerError.from_serialized(SerializedError.from_wire(data))
     assert type(error) is cls
     assert error.code == code
+
+
+OVERFLOW_TITLE = (
+    "Trying to keep the first 5000 tokens when context the overflows. However, the model is "
+    "loaded with context length of only 4096 tokens, which is not enough. Try to load the "
+    "model with a larger context length, or provide a shorter input"
+)
+
+
+@pytest.mark.parametrize(
+    "wire",
+    [
+        {"title": OVERFLOW_TITLE},
+        {"title": "Prediction failed", "cause": OVERFLOW_TITLE},
+        {"title": "Error", "rootTitle": "The prompt exceeds the context length of the model"},
+    ],
+    ids=["title", "cause", "root title"],
+)
+def test_context_overflow_is_recognised_by_its_text(wire: dict[str, str]) -> None:
+    error = ServerError.from_serialized(SerializedError.from_wire(wire))
+    assert type(error) is ContextOverflowError
+    assert error.code is None
+
+
+def test_a_display_code_wins_over_the_text() -> None:
+    wire = {"title": OVERFLOW_TITLE, "displayData": {"code": "generic.pathNotFound"}}
+    error = ServerError.from_serialized(SerializedError.from_wire(wire))
+    assert type(error) is ModelNotFoundError
+    wire = {"title": OVERFLOW_TITLE, "displayData": {"code": "generic.somethingNew"}}
+    assert type(ServerError.from_serialized(SerializedError.from_wire(wire))) is ServerError
+
+
+def test_other_context_words_are_no_overflow() -> None:
+    wire = {"title": "Failed to load model", "cause": "context length must be positive"}
+    assert type(ServerError.from_serialized(SerializedError.from_wire(wire))) is ServerError
 
 
 def test_message_carries_title_cause_suggestion_and_details() -> None:

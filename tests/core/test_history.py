@@ -168,3 +168,42 @@ def test_openai_image_url_part() -> None:
         [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": uri}}]}]
     )
     assert len(chat.pending_images()) == 1
+
+
+def test_assistant_reasoning_goes_in_think_tags_before_the_answer() -> None:
+    chat = Chat.from_history(
+        [
+            {"role": "user", "content": "2+2?"},
+            {"role": "assistant", "content": "4", "reasoning_content": "2 plus 2"},
+            ChatMessage("assistant", "5", reasoning="again"),
+        ]
+    )
+    assert chat.messages[1].reasoning == "2 plus 2"
+    wire = chat.to_wire()["messages"]
+    assert wire[1]["content"] == [{"type": "text", "text": "<think>2 plus 2</think>4"}]
+    assert wire[2]["content"] == [{"type": "text", "text": "<think>again</think>5"}]
+    assert chat.copy().messages[2].reasoning == "again"
+
+
+def test_reasoning_with_tool_calls_and_without_answer_text() -> None:
+    chat = Chat()
+    call = ToolCallRequest("call_1", "add", {"a": 1})
+    chat.add_assistant_response("", [call], reasoning="need a tool")
+    content = chat.to_wire()["messages"][0]["content"]
+    assert content[0] == {"type": "text", "text": "<think>need a tool</think>"}
+    assert content[1]["type"] == "toolCallRequest"
+
+
+def test_reasoning_of_a_prediction_result_is_kept() -> None:
+    from lmstudio_core import PredictionResult, PredictionStats
+
+    result = PredictionResult(content="4", reasoning="sum", stats=PredictionStats())
+    message = Chat().add_assistant_response(result)
+    assert (message.content, message.reasoning) == ("4", "sum")
+
+
+def test_only_assistant_messages_carry_reasoning() -> None:
+    with pytest.raises(ValueError, match="assistant"):
+        Chat.from_history([{"role": "user", "content": "q", "reasoning_content": "x"}])
+    with pytest.raises(ValueError, match="assistant"):
+        ChatMessage("user", "q", reasoning="x")

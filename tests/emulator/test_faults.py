@@ -107,3 +107,72 @@ def test_clear_removes_faults(emu: EmulatorThread, llm: Wire) -> None:
     emu.faults.delay("listLoaded", 5)
     emu.faults.clear()
     assert llm.rpc("listLoaded")["type"] == "rpcResult"
+
+
+def test_drop_connection_on_rpc(emu: EmulatorThread, wire: WireFactory) -> None:
+    first = wire("llm")
+    emu.faults.drop_connection_on("listLoaded")
+    first.call("listLoaded")
+    with pytest.raises(ConnectionClosed):
+        first.recv()
+    # One-shot: a new connection is answered.
+    assert wire("llm").rpc("listLoaded")["type"] == "rpcResult"
+    assert emu.record.endpoints("llm") == ["listLoaded", "listLoaded"]
+
+
+def test_drop_connection_on_only_matches_its_endpoint_and_namespace(
+    emu: EmulatorThread, wire: WireFactory
+) -> None:
+    llm = wire("llm")
+    emu.faults.drop_connection_on("listLoaded", namespace="embedding")
+    assert llm.rpc("listLoaded")["type"] == "rpcResult"
+    assert llm.rpc("getModelInfo", {"specifier": query(LLM_KEY)})["type"] == "rpcResult"
+    embedding = wire("embedding")
+    embedding.call("listLoaded")
+    with pytest.raises(ConnectionClosed):
+        embedding.recv()
+
+
+def test_drop_connection_on_several_times(emu: EmulatorThread, wire: WireFactory) -> None:
+    emu.faults.drop_connection_on("tokenize", times=2)
+    params = {"specifier": query(LLM_KEY), "inputString": "hi"}
+    for _ in range(2):
+        conn = wire("llm")
+        conn.call("tokenize", params)
+        with pytest.raises(ConnectionClosed):
+            conn.recv()
+    assert wire("llm").rpc("tokenize", params)["type"] == "rpcResult"
+
+
+def test_drop_connection_on_a_channel(emu: EmulatorThread, llm: Wire) -> None:
+    emu.faults.drop_connection_on("predict")
+    llm.open("predict", predict_params())
+    with pytest.raises(ConnectionClosed):
+        llm.recv()
+    assert not emu.record.predictions
+
+
+def test_drop_connection_on_rejects_a_bad_count(emu: EmulatorThread) -> None:
+    with pytest.raises(ValueError, match="times"):
+        emu.faults.drop_connection_on("listLoaded", times=0)
+    with pytest.raises(ValueError, match="count"):
+        emu.faults.refuse_connections(0)
+
+
+def test_refuse_connections(emu: EmulatorThread, wire: WireFactory) -> None:
+    from websockets.exceptions import InvalidStatus
+
+    emu.faults.refuse_connections(2, namespace="llm")
+    for _ in range(2):
+        with pytest.raises(InvalidStatus) as info:
+            wire("llm")
+        assert info.value.response.status_code == 503
+    assert wire("embedding").rpc("listLoaded")["type"] == "rpcResult"
+    assert wire("llm").rpc("listLoaded")["type"] == "rpcResult"
+
+
+def test_clear_removes_drops_and_refusals(emu: EmulatorThread, wire: WireFactory) -> None:
+    emu.faults.drop_connection_on("listLoaded")
+    emu.faults.refuse_connections()
+    emu.faults.clear()
+    assert wire("llm").rpc("listLoaded")["type"] == "rpcResult"

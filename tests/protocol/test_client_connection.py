@@ -6,7 +6,6 @@ import json
 from typing import Any
 
 import pytest
-
 from lmstudio_core.protocol import (
     ABSENT,
     AuthAccepted,

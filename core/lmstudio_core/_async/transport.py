@@ -7,6 +7,9 @@ per connection turns frames into events and puts them in the ``asyncio.Queue`` o
 call or channel they belong to; any number of tasks share the socket. When the socket
 dies every pending mailbox receives ``ConnectionFailed`` (waiters raise
 ``DisconnectedError``). The transport is bound to the event loop it first connected in.
+If that loop is closed without closing the client first (``loop.close()`` right after
+``run_until_complete``, as LlamaIndex's ``asyncio_run`` does), the stranded socket is freed
+the next time the client is used or closed, from any loop (:meth:`_Connection.release_orphaned`).
 Cancel packets sent while a task unwinds are sent from a short background task, so
 cleanup never blocks and never swallows ``CancelledError``.
 """
@@ -137,6 +140,7 @@ class _Connection:
         self.closing = False
         self.failure: BaseException | None = None
         self.background: set[asyncio.Task[None]] = set()
+        self.released = False
         self.loop = asyncio.get_running_loop()
         self.reader = asyncio.create_task(self._read(), name=f"lmstudio-{namespace}-reader")
 
@@ -145,15 +149,16 @@ class _Connection:
     async def _read(self) -> None:
         cause: BaseException | None = None
         try:
-            async for text in self.ws:
-                self._route(self.protocol.receive(text))
+            while True:  # recv() itself, so that closing this coroutine reaches it
+                self._route(self.protocol.receive(await self.ws.recv()))
         except ConnectionClosed as exc:
             cause = exc
         except asyncio.CancelledError as exc:
             cause = exc
             raise
         except Exception as exc:  # a bug must fail the requests, not hang them
-            logger.exception("reader of the %s connection failed", self.namespace)
+            if not self.loop.is_closed():
+                logger.exception("reader of the %s connection failed", self.namespace)
             cause = exc
         finally:
             self._fail(cause)
@@ -248,7 +253,48 @@ class _Connection:
         await self.send(text)
         return Channel(self, channel_id, mailbox, endpoint)
 
+    @property
+    def orphaned(self) -> bool:
+        """Whether the event loop of this connection was closed while it was still open."""
+        return self.loop.is_closed() and not self.released
+
+    def release_orphaned(self) -> None:
+        """Free the socket and tasks of a connection whose event loop was closed under it.
+
+        Closing a loop without cancelling its tasks (``loop.close()`` after
+        ``run_until_complete``) strands the reader, and the socket stays open: a closed loop
+        never runs again, so neither the reader nor the socket's own shutdown can finish
+        there, and asyncio has no public call that frees a transport without its loop. The
+        stranded coroutines are closed here (their cleanup runs, nothing is sent) and the
+        socket is closed directly; LM Studio sees the connection drop.
+        """
+        self.released = True
+        self.closing = True
+        self.alive = False
+        self.calls.clear()
+        self.channels.clear()
+        for task in (self.reader, self.ws.keepalive_task, *self.background):
+            if task is None or task.done():
+                continue
+            # Its loop is gone: the task can never finish, so it must not be reported as
+            # "destroyed but pending" when it is collected.
+            setattr(task, "_log_destroy_pending", False)  # noqa: B010
+            coroutine = task.get_coro()
+            close = getattr(coroutine, "close", None)
+            if callable(close):
+                with contextlib.suppress(RuntimeError):  # cleanup needing the closed loop
+                    close()
+        transport = self.ws.transport
+        sock = getattr(transport, "_sock", None)
+        if sock is not None:
+            transport._sock = None  # type: ignore[attr-defined]  # what connection_lost does
+            sock.close()
+        logger.debug("released the %s connection of a closed event loop", self.namespace)
+
     async def close(self) -> None:
+        if self.orphaned:
+            self.release_orphaned()
+            return
         self.closing = True
         try:
             await self.ws.close()
@@ -373,7 +419,13 @@ class Transport:
 
     async def _connection(self) -> _Connection:
         conn = self._conn
-        if conn is not None and conn.alive:
+        if conn is not None and conn.orphaned:
+            # The loop it connected in was closed without closing this client: free the
+            # old socket and connect again in the running loop.
+            conn.release_orphaned()
+            self._conn = None
+            self._lock = None
+        elif conn is not None and conn.alive:
             conn.check_loop()
             return conn
         if self._closed:

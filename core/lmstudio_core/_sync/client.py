@@ -22,9 +22,9 @@ from ..config import (
     DEFAULT_TTL,
     RetryPolicy,
     Timeouts,
+    resolve_base_url,
     resolve_credentials,
     resolve_timeouts,
-    websocket_base_url,
 )
 from ..endpoints import ModelEndpoints, parse_info, unload_call
 from ..history import FileHandle, ImageData, ImageInput, image_data
@@ -48,7 +48,8 @@ class Client:
 
     Args:
         base_url: ``http://host:port``, ``ws(s)://...`` or ``host:port`` (a trailing ``/v1``
-            is ignored; a path prefix is kept). Default: find a local LM Studio.
+            is ignored; a path prefix is kept). Default: the ``LMSTUDIO_BASE_URL``
+            environment variable if set and not empty, else find a local LM Studio.
         api_token: An ``sk-lm-...`` token. Default: ``LM_API_TOKEN`` or
             ``LMSTUDIO_API_TOKEN`` from the environment, else none.
         timeout: Seconds for every timeout, or a :class:`Timeouts`.
@@ -63,7 +64,7 @@ class Client:
         timeout: Timeouts | float | None = None,
         max_retries: int = DEFAULT_MAX_RETRIES,
     ) -> None:
-        self._base_url = None if base_url is None else websocket_base_url(base_url)
+        self._base_url = resolve_base_url(base_url)
         self._credentials = resolve_credentials(api_token)
         self._timeouts = resolve_timeouts(timeout, Timeouts())
         self._retry = RetryPolicy(max_retries)

@@ -41,7 +41,7 @@ if TYPE_CHECKING:
         RequestRecord,
     )
     from ._server import Emulator
-    from ._thread import EmulatorThread, run_in_thread
+    from ._thread import EmulatorThread, ThreadSafeEngine, run_in_thread
 
 _EXPORTS: dict[str, str] = {
     "CancelRecord": "._record",
@@ -64,6 +64,7 @@ _EXPORTS: dict[str, str] = {
     "TextChunk": "._engines",
     "TextEngine": "._engines",
     "TextRequest": "._engines",
+    "ThreadSafeEngine": "._thread",
     "ToolCallChunk": "._engines",
     "default_catalog": "._catalog",
     "load_catalog_file": "._catalog",
@@ -92,6 +93,7 @@ __all__ = [
     "TextChunk",
     "TextEngine",
     "TextRequest",
+    "ThreadSafeEngine",
     "ToolCallChunk",
     "default_catalog",
     "load_catalog_file",

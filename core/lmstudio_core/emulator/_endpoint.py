@@ -62,6 +62,7 @@ class Channel(Request):
         self._counted_type = counted_type
         self.counted = 0
         self.faults = session.state.faults.take_stream_faults(session.namespace, endpoint)
+        self._faults_armed = self.faults.any
 
     def deliver(self, packet: Mapping[str, Any]) -> None:
         """A validated client packet arrived (``cancel``/``stop``)."""
@@ -78,15 +79,32 @@ class Channel(Request):
         await self.session.send_channel(self.channel_id, packet)
         if self._counted_type is None or packet.get("type") == self._counted_type:
             self.counted += 1
-            await self._after_count()
+            if self._faults_armed:
+                await self._after_count()
+
+    async def send_encoded(self, packet_type: str, packet_json: str) -> None:
+        """:meth:`send` for a packet already encoded with ``encode_json`` (hot paths).
+
+        ``packet_type`` is the packet's ``type``, used for counting. The packet is only
+        queued on the session: call :meth:`flush` before awaiting anything else.
+        """
+        self.session.queue_channel_encoded(self.channel_id, packet_json)
+        if self._counted_type is None or packet_type == self._counted_type:
+            self.counted += 1
+            if self._faults_armed:
+                await self.session.flush()
+                await self._after_count()
+
+    async def flush(self) -> None:
+        """Write the packets queued by :meth:`send_encoded`."""
+        await self.session.flush()
 
     async def _after_count(self) -> None:
         faults = self.faults
-        if not faults.any:
-            return
         if faults.unknown_after is not None and self.counted >= faults.unknown_after:
             await self.session.send_channel(self.channel_id, faults.unknown_packet or {})
-            self.faults = replace(faults, unknown_after=None)
+            self.faults = faults = replace(faults, unknown_after=None)
+            self._faults_armed = faults.any
         if faults.drop_after is not None and self.counted >= faults.drop_after:
             self.session.abort()
             raise ConnectionGone()
@@ -99,7 +117,7 @@ class Channel(Request):
 
     async def first_packet_faults(self) -> None:
         """Apply faults armed for "after 0 packets" before anything is sent."""
-        if self.counted == 0:
+        if self.counted == 0 and self._faults_armed:
             await self._after_count()
 
 

@@ -1,9 +1,10 @@
 """Fault injection: delays, slow tokens, dropped connections, errors, unknown messages.
 
 Tests configure faults from any thread; the server's loop consumes them. One-shot
-faults (``fail_next``, ``drop_connection_after``, ``inject_unknown_*``) apply to the next
-matching request only. Fragment counts refer to ``fragment`` packets on prediction
-channels and to every packet on other channels.
+faults (``fail_next``, ``drop_connection_after``, ``drop_connection_on``,
+``refuse_connections``, ``inject_unknown_*``) apply to the next matching request (or
+connection) only. Fragment counts refer to ``fragment`` packets on prediction channels and
+to every packet on other channels.
 """
 
 from __future__ import annotations
@@ -69,6 +70,8 @@ class Faults:
         self._first_token: dict[str | None, float] = {}
         self._errors: list[_ErrorFault] = []
         self._drops: list[_CountedFault] = []
+        self._request_drops: list[_Target] = []
+        self._refusals: list[str | None] = []
         self._unknown_packets: list[_CountedFault] = []
         self._unknown_messages: list[_CountedFault] = []
 
@@ -116,6 +119,31 @@ class Faults:
         with self._lock:
             self._drops.append(_CountedFault(_Target(endpoint, namespace), fragments))
 
+    def drop_connection_on(
+        self, endpoint: str, *, namespace: str | None = None, times: int = 1
+    ) -> None:
+        """Abort the socket when the next request to ``endpoint`` arrives, unanswered.
+
+        Works for RPCs (``listLoaded``, ``tokenize``, ``embedString``...) and channels
+        (nothing is sent on the channel). With ``times`` the next ``times`` matching
+        requests each lose their connection.
+        """
+        if times < 1:
+            raise ValueError("times must be >= 1")
+        with self._lock:
+            self._request_drops.extend([_Target(endpoint, namespace)] * times)
+
+    def refuse_connections(self, count: int = 1, *, namespace: str | None = None) -> None:
+        """Answer the next ``count`` WebSocket handshakes with HTTP 503 (not listening yet).
+
+        ``namespace`` limits it to sockets of one namespace (``llm``, ``embedding``...).
+        The greeting endpoint is not affected.
+        """
+        if count < 1:
+            raise ValueError("count must be >= 1")
+        with self._lock:
+            self._refusals.extend([namespace] * count)
+
     def inject_unknown_packet(
         self,
         *,
@@ -153,6 +181,8 @@ class Faults:
             self._first_token.clear()
             self._errors.clear()
             self._drops.clear()
+            self._request_drops.clear()
+            self._refusals.clear()
             self._unknown_packets.clear()
             self._unknown_messages.clear()
 
@@ -180,6 +210,24 @@ class Faults:
                     self._errors.remove(fault)
                     return fault.error
         return None
+
+    def take_request_drop(self, namespace: str, endpoint: str) -> bool:
+        """Whether this request's connection must be dropped (consumes the fault)."""
+        with self._lock:
+            for target in self._request_drops:
+                if target.matches(namespace, endpoint):
+                    self._request_drops.remove(target)
+                    return True
+        return False
+
+    def take_refusal(self, namespace: str) -> bool:
+        """Whether this WebSocket handshake must be refused (consumes the fault)."""
+        with self._lock:
+            for wanted in self._refusals:
+                if wanted in (None, namespace):
+                    self._refusals.remove(wanted)
+                    return True
+        return False
 
     def take_unknown_message(self, namespace: str, endpoint: str) -> dict[str, Any] | None:
         with self._lock:

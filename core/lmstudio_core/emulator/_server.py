@@ -281,10 +281,12 @@ class Emulator:
         path = request.path.split("?", 1)[0]
         if path == "/lmstudio-greeting":
             return _http_response(HTTPStatus.OK, _GREETING, "application/json")
-        if (
-            path.strip("/") in NAMESPACES
-            and request.headers.get("Upgrade", "").lower() == "websocket"
-        ):
+        namespace = path.strip("/")
+        if namespace in NAMESPACES and request.headers.get("Upgrade", "").lower() == "websocket":
+            if self.state.faults.take_refusal(namespace):
+                return _http_response(
+                    HTTPStatus.SERVICE_UNAVAILABLE, b"Service Unavailable", "text/plain"
+                )
             return None
         return _http_response(HTTPStatus.NOT_FOUND, b"Not Found", "text/plain")
 

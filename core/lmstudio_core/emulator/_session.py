@@ -34,7 +34,7 @@ from ._errors import EmulatorError
 from ._record import CancelRecord, RequestRecord
 from ._state import EmulatorState
 
-__all__ = ["Session"]
+__all__ = ["Session", "send_frames"]
 
 logger = logging.getLogger(__name__)
 
@@ -59,16 +59,43 @@ class Session:
         self._tasks: set[asyncio.Task[None]] = set()
         self._channels: dict[int, tuple[Endpoint, Channel]] = {}
         self._closed = False
+        self._outbox: list[str] = []
 
     # -- sending -----------------------------------------------------------------------
 
     async def send_text(self, text: str | None) -> None:
-        if text is None:
+        """Send a frame (after any queued ones); ``None`` only flushes the queue."""
+        if text is None and not self._outbox:
             return
         if self._closed:
             raise ConnectionGone()
+        if text is not None:
+            self._outbox.append(text)
+        await self._write()
+
+    def queue_channel_encoded(self, channel_id: int, packet_json: str) -> None:
+        """Queue a pre-encoded channel packet; the next send or :meth:`flush` writes it.
+
+        Whoever queues must flush before awaiting anything else (a prediction flushes
+        before every yield), so frames of other tasks never overtake queued ones.
+        """
+        frame = self.connection.channel_send_encoded(channel_id, packet_json)
+        if frame is None or self._closed:
+            raise ConnectionGone()
+        self._outbox.append(frame)
+
+    async def flush(self) -> None:
+        """Write the queued frames, if any."""
+        if self._outbox:
+            await self.send_text(None)
+
+    async def _write(self) -> None:
+        frames, self._outbox = self._outbox, []
         try:
-            await self.websocket.send(text)
+            if len(frames) == 1:
+                await self.websocket.send(frames[0])
+            else:
+                await send_frames(self.websocket, frames)
         except ConnectionClosed:
             self._closed = True
             raise ConnectionGone() from None
@@ -90,6 +117,7 @@ class Session:
     def abort(self) -> None:
         """Drop the TCP connection without a closing handshake (fault injection)."""
         self._closed = True
+        self._outbox.clear()
         transport = self.websocket.transport
         if transport is not None:
             transport.abort()
@@ -176,19 +204,25 @@ class Session:
         try:
             await self._before(endpoint.name)
             result = await endpoint.handler(request, params)
+        except ConnectionGone:
+            return
         except EmulatorError as exc:
             logger.debug("%s.%s #%d failed: %s", self.namespace, endpoint.name, call_id, exc)
-            await self.send_text(self.connection.rpc_error(call_id, exc.to_wire()))
+            await self._finish(self.connection.rpc_error(call_id, exc.to_wire()))
             return
         except Exception as exc:
             logger.exception("%s.%s #%d crashed", self.namespace, endpoint.name, call_id)
-            await self.send_text(self.connection.rpc_error(call_id, {"title": str(exc)}))
+            await self._finish(self.connection.rpc_error(call_id, {"title": str(exc)}))
             return
-        await self.send_text(self.connection.rpc_result(call_id, result))
+        await self._finish(self.connection.rpc_result(call_id, result))
 
     async def _before(self, endpoint: str) -> None:
         """Apply armed faults that act before a request is handled."""
         faults = self.state.faults
+        if faults.take_request_drop(self.namespace, endpoint):
+            logger.debug("%s.%s: dropping the connection (fault)", self.namespace, endpoint)
+            self.abort()
+            raise ConnectionGone()
         unknown = faults.take_unknown_message(self.namespace, endpoint)
         if unknown is not None:
             await self.send_raw(unknown)
@@ -301,3 +335,25 @@ class Session:
         task: asyncio.Task[None] = asyncio.get_running_loop().create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+
+async def send_frames(websocket: WebSocket, frames: list[str]) -> None:
+    """Send text messages in order with one write to the socket (instead of one each).
+
+    Same frames and the same flow control and error handling as ``websocket.send`` per
+    message (``send_context`` checks the state, then waits for the buffer to drain), but
+    one system call for the lot. Used for bursts of fragments at an unlimited token rate.
+    """
+    protocol, transport = websocket.protocol, websocket.transport
+    async with websocket.send_context():
+        for frame in frames:
+            protocol.send_text(frame.encode())
+        chunks = protocol.data_to_send()
+        if all(chunks):
+            transport.write(b"".join(chunks))
+            return
+        for chunk in chunks:  # an end-of-stream marker (not expected while open)
+            if chunk:
+                transport.write(chunk)
+            elif transport.can_write_eof():
+                transport.write_eof()

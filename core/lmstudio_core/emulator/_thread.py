@@ -3,6 +3,10 @@
 Sync tests, async tests on another loop, and demos use this: the emulator's loop lives
 in a daemon thread; :meth:`EmulatorThread.stop` closes the server, lets
 ``asyncio.run`` cancel anything left and joins the thread.
+
+Scripting the engine from the test's thread (``emu.engine.script(...)``) must not race the
+loop thread, which consumes the script queue as predictions start: the handle's engine is
+a :class:`ThreadSafeEngine` whose scripting calls run on the loop thread.
 """
 
 from __future__ import annotations
@@ -15,18 +19,68 @@ from collections.abc import Callable, Iterator
 from types import TracebackType
 from typing import Any, TypeVar
 
-from ._engine import DeterministicEngine
+from ._engine import DeterministicEngine, ScriptedTurn, Tokenizer
 from ._faults import Faults
 from ._instances import LoadedInstance
 from ._record import ReceivedRecord
 from ._server import Emulator
 
-__all__ = ["EmulatorThread", "run_in_thread"]
+__all__ = ["EmulatorThread", "ThreadSafeEngine", "run_in_thread"]
 
 _T = TypeVar("_T")
 
 START_TIMEOUT = 10.0
 STOP_TIMEOUT = 10.0
+
+
+class ThreadSafeEngine:
+    """The deterministic engine of an :class:`EmulatorThread`, safe to script from any thread.
+
+    ``script``, ``script_reply``, ``clear_script`` and ``scripted_turns_pending`` run on the
+    emulator's loop thread (directly when it is not running, or when called from it), so a
+    turn is queued or dropped between two predictions, never while one takes it. Other
+    attributes are the engine's own (:attr:`engine`); use those from the loop thread
+    (:meth:`EmulatorThread.call`).
+    """
+
+    def __init__(self, owner: EmulatorThread) -> None:
+        self._owner = owner
+
+    @property
+    def engine(self) -> DeterministicEngine:
+        """The engine itself."""
+        return self._owner.emulator.engine
+
+    @property
+    def tokenizer(self) -> Tokenizer:
+        return self.engine.tokenizer
+
+    def script(self, model_key: str | None, turn: ScriptedTurn) -> None:
+        """Queue ``turn`` for the next prediction of ``model_key`` (any model when ``None``)."""
+        engine = self.engine
+        self._owner.on_loop(lambda: engine.script(model_key, turn))
+
+    def script_reply(self, text: str, model_key: str | None = None) -> None:
+        """Queue a plain text reply for the next prediction (of ``model_key``, or any)."""
+        engine = self.engine
+        self._owner.on_loop(lambda: engine.script_reply(text, model_key))
+
+    def clear_script(self) -> None:
+        """Drop every queued scripted turn."""
+        engine = self.engine
+        self._owner.on_loop(engine.clear_script)
+
+    @property
+    def scripted_turns_pending(self) -> int:
+        """Number of scripted turns not consumed yet."""
+        engine = self.engine
+        return self._owner.on_loop(lambda: engine.scripted_turns_pending)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.engine, name)
+
+    def __repr__(self) -> str:
+        return f"ThreadSafeEngine({self.engine!r})"
 
 
 class EmulatorThread:
@@ -53,6 +107,7 @@ class EmulatorThread:
         self._stopping: asyncio.Event | None = None
         self._ready = threading.Event()
         self._error: BaseException | None = None
+        self._engine = ThreadSafeEngine(self)
 
     # -- lifecycle ----------------------------------------------------------------------
 
@@ -139,9 +194,10 @@ class EmulatorThread:
     # -- controls -----------------------------------------------------------------------
 
     @property
-    def engine(self) -> DeterministicEngine:
-        """The deterministic engine (``script``, ``script_reply``, ``clear_script``)."""
-        return self.emulator.engine
+    def engine(self) -> ThreadSafeEngine:
+        """The deterministic engine (``script``, ``script_reply``, ``clear_script``), safe to
+        script from any thread."""
+        return self._engine
 
     @property
     def faults(self) -> Faults:
@@ -162,6 +218,18 @@ class EmulatorThread:
 
         future: concurrent.futures.Future[_T] = asyncio.run_coroutine_threadsafe(invoke(), loop)
         return future.result(timeout)
+
+    def on_loop(self, func: Callable[[], _T]) -> _T:
+        """Run ``func`` on the emulator's loop thread if it is running, else right here."""
+        loop, thread = self._loop, self._thread
+        if (
+            loop is None
+            or thread is None
+            or threading.current_thread() is thread
+            or not loop.is_running()
+        ):
+            return func()
+        return self.call(func)
 
     def loaded_identifiers(self, domain: str | None = None) -> list[str]:
         """Identifiers of the loaded instances (of one domain: ``llm``/``embedding``)."""

@@ -5,7 +5,14 @@ Nothing in this package performs I/O, starts threads or touches an event loop.
 
 from __future__ import annotations
 
-from .connection import ABSENT, MAX_WARNINGS, ClientConnection, ConnectionState, ServerConnection
+from .connection import (
+    ABSENT,
+    MAX_WARNINGS,
+    ClientConnection,
+    ConnectionState,
+    ServerConnection,
+    encode_json,
+)
 from .events import (
     AuthAccepted,
     AuthRejected,
@@ -61,4 +68,5 @@ __all__ = [
     "SignalRequested",
     "SignalUpdated",
     "UnknownMessage",
+    "encode_json",
 ]

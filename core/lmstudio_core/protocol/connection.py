@@ -25,6 +25,7 @@ from enum import Enum
 from typing import Any, Final
 
 from pydantic import ValidationError
+from pydantic_core import from_json
 
 from .events import (
     AuthAccepted,
@@ -76,7 +77,14 @@ from .messages import (
     parse_server_message,
 )
 
-__all__ = ["ABSENT", "MAX_WARNINGS", "ClientConnection", "ConnectionState", "ServerConnection"]
+__all__ = [
+    "ABSENT",
+    "MAX_WARNINGS",
+    "ClientConnection",
+    "ConnectionState",
+    "ServerConnection",
+    "encode_json",
+]
 
 MAX_WARNINGS: Final = 5
 
@@ -95,8 +103,17 @@ class ConnectionState(Enum):
     CLOSED = "closed"
 
 
+_ENCODER: Final = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+
+
 def _dumps(data: dict[str, Any]) -> str:
-    return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+    # One shared encoder: json.dumps() with options builds a new encoder for every call.
+    return _ENCODER.encode(data)
+
+
+def encode_json(value: Any) -> str:
+    """Compact JSON text, exactly as every frame of this module is encoded."""
+    return _ENCODER.encode(value)
 
 
 def _error_dict(error: SerializedError | dict[str, Any]) -> dict[str, Any]:
@@ -231,11 +248,49 @@ class ClientConnection:
         """Turn one incoming frame into one event. Never raises."""
         if self.state is ConnectionState.AWAITING_AUTH:
             return self._receive_auth_result(data)
+        event = self._receive_common(data)
+        if event is not None:
+            return event
         try:
             message = parse_server_message(data)
         except ValidationError as exc:
             return self._classify_invalid(data, exc)
         return self._route(message)
+
+    def _receive_common(self, data: str | bytes) -> ClientEvent | None:
+        """Fast path for the frames that dominate traffic, in their plain valid shape.
+
+        A ``channelSend`` or ``rpcResult`` whose id is a JSON integer (and whose optional
+        ``ackId`` is an integer or null) gives the event the validated path would give,
+        without building a wire model: the same JSON parser, then type checks. Anything
+        else, including every invalid or unusual frame, returns ``None`` for the
+        validated path to handle.
+        """
+        try:
+            value = from_json(data)
+        except ValueError:
+            return None
+        if type(value) is not dict:
+            return None
+        kind = value.get("type")
+        if kind == "channelSend":
+            channel_id = value.get("channelId")
+            ack_id = value.get("ackId")
+            if type(channel_id) is int and (ack_id is None or type(ack_id) is int):
+                return self._channel_packet(channel_id, value.get("message"))
+        elif kind == "rpcResult":
+            call_id = value.get("callId")
+            if type(call_id) is int:
+                return self._rpc_result(call_id, value.get("result"))
+        return None
+
+    def _channel_packet(self, channel_id: int, payload: Any) -> ClientEvent:
+        if channel_id in self._open_channels:
+            return ChannelMessage(channel_id, payload)
+        return ProtocolViolation(f"packet for channel {channel_id}, which is not open")
+
+    def _rpc_result(self, call_id: int, result: Any) -> ClientEvent:
+        return RpcSucceeded(call_id, result) if self._claimed(call_id) else self._late_call(call_id)
 
     def _receive_auth_result(self, data: str | bytes) -> ClientEvent:
         try:
@@ -251,11 +306,9 @@ class ClientConnection:
     def _route(self, message: Any) -> ClientEvent:
         match message:
             case ChannelSend(channel_id=cid, message=payload):
-                if cid in self._open_channels:
-                    return ChannelMessage(cid, payload)
-                return ProtocolViolation(f"packet for channel {cid}, which is not open")
+                return self._channel_packet(cid, payload)
             case RpcResult(call_id=cid, result=result):
-                return RpcSucceeded(cid, result) if self._claimed(cid) else self._late_call(cid)
+                return self._rpc_result(cid, result)
             case RpcError(call_id=cid, error=error):
                 if self._claimed(cid):
                     return RpcFailed(cid, SerializedError.from_wire(error))
@@ -461,6 +514,16 @@ class ServerConnection:
         if channel_id not in self._open_channels:
             return None
         return _dumps({"type": "channelSend", "channelId": channel_id, "message": message})
+
+    def channel_send_encoded(self, channel_id: int, message_json: str) -> str | None:
+        """Like :meth:`channel_send` for a packet already encoded with :func:`encode_json`.
+
+        The frame is the same text :meth:`channel_send` produces for the decoded packet;
+        streaming servers use it to encode hot packets without building a dict first.
+        """
+        if channel_id not in self._open_channels:
+            return None
+        return f'{{"type":"channelSend","channelId":{int(channel_id)},"message":{message_json}}}'
 
     def channel_close(self, channel_id: int) -> str | None:
         if channel_id not in self._open_channels:

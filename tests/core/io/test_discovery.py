@@ -10,6 +10,11 @@ from lmstudio_core._async import transport as async_transport
 from lmstudio_core._sync import transport as sync_transport
 
 
+@pytest.fixture(autouse=True)
+def _no_base_url_in_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("LMSTUDIO_BASE_URL", raising=False)
+
+
 def candidates(*ports: int) -> Any:
     return lambda: [("127.0.0.1", port) for port in ports]
 
@@ -52,3 +57,31 @@ async def test_nothing_found_async(unused_port: int, monkeypatch: pytest.MonkeyP
 def test_http_url_with_v1_suffix_works(lmstudio_emulator: Any) -> None:
     with Client(f"http://{lmstudio_emulator.api_host}/v1/") as client:
         assert client.system.version()
+
+
+def test_base_url_from_the_environment(
+    lmstudio_emulator: Any, unused_port: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sync_transport, "discovery_candidates", candidates(unused_port))
+    monkeypatch.setenv("LMSTUDIO_BASE_URL", f"http://{lmstudio_emulator.api_host}")
+    with Client() as client:
+        assert client.base_url == lmstudio_emulator.base_url
+        assert client.system.version().version
+
+
+async def test_base_url_from_the_environment_async(
+    lmstudio_emulator: Any, unused_port: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(async_transport, "discovery_candidates", candidates(unused_port))
+    monkeypatch.setenv("LMSTUDIO_BASE_URL", lmstudio_emulator.api_host)
+    async with AsyncClient() as client:
+        assert client.base_url == lmstudio_emulator.base_url
+        assert (await client.system.version()).version
+
+
+@pytest.mark.parametrize("client_class", [Client, AsyncClient])
+def test_an_empty_base_url_variable_means_discovery(
+    client_class: type[Client | AsyncClient], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LMSTUDIO_BASE_URL", "")
+    assert client_class().base_url is None

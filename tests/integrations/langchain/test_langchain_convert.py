@@ -41,6 +41,8 @@ from lmstudio_core import (
     ToolCallRequest,
     ToolCallStarted,
 )
+from lmstudio_core import ContextOverflowError as CoreContextOverflowError
+from lmstudio_core.protocol import SerializedError
 
 from lmstudio_integrations.langchain._convert import (
     ChunkBuilder,
@@ -184,9 +186,9 @@ HISTORY_CASES: list[tuple[str, list[BaseMessage], list[dict[str, Any]]]] = [
         ],
     ),
     (
-        "reasoning goes back in think tags",
+        "reasoning goes back as reasoning_content",
         [AIMessage("4", additional_kwargs={"reasoning_content": "2+2"})],
-        [{"role": "assistant", "content": "<think>2+2</think>4"}],
+        [{"role": "assistant", "content": "4", "reasoning_content": "2+2"}],
     ),
     (
         "standard reasoning blocks and Anthropic thinking blocks",
@@ -199,7 +201,15 @@ HISTORY_CASES: list[tuple[str, list[BaseMessage], list[dict[str, Any]]]] = [
                 ]
             )
         ],
-        [{"role": "assistant", "content": "<think>ab</think>c"}],
+        [{"role": "assistant", "content": "c", "reasoning_content": "ab"}],
+    ),
+    (
+        "merged assistant messages keep their reasoning",
+        [
+            AIMessage("a", additional_kwargs={"reasoning_content": "x"}),
+            AIMessage("b", additional_kwargs={"reasoning_content": "y"}),
+        ],
+        [{"role": "assistant", "content": "a\n\nb", "reasoning_content": "xy"}],
     ),
 ]
 
@@ -213,6 +223,12 @@ def test_messages_to_history(messages: list[BaseMessage], expected: list[dict[st
     history = messages_to_history(messages)
     assert history == expected
     Chat.from_history(history)  # and the core accepts it
+
+
+def test_reasoning_is_sent_in_think_tags_by_the_core() -> None:
+    history = messages_to_history([AIMessage("4", additional_kwargs={"reasoning_content": "2+2"})])
+    wire = Chat.from_history(history).to_wire()
+    assert wire["messages"][0]["content"] == [{"type": "text", "text": "<think>2+2</think>4"}]
 
 
 def test_images_can_be_left_out() -> None:
@@ -460,12 +476,19 @@ ERROR_CASES: list[tuple[Exception, type[Exception], type[Exception]]] = [
         ServerError,
     ),
     (
-        _server(
-            "Trying to keep the first 5000 tokens when context the overflows. However, the "
-            "model is loaded with context length of only 4096 tokens"
+        CoreContextOverflowError("Trying to keep the first 5000 tokens when context the overflows"),
+        lc_errors.ContextOverflowError,
+        CoreContextOverflowError,
+    ),
+    (
+        ServerError.from_serialized(
+            SerializedError(
+                title="Trying to keep the first 5000 tokens when context the overflows. However, "
+                "the model is loaded with context length of only 4096 tokens"
+            )
         ),
         lc_errors.ContextOverflowError,
-        ServerError,
+        CoreContextOverflowError,
     ),
     (
         _server("Model does not support images. Please use a model that does."),
@@ -474,6 +497,14 @@ ERROR_CASES: list[tuple[Exception, type[Exception], type[Exception]]] = [
     ),
     (_server("Boom", cause="scripted"), lc_errors.ModelAPIError, ServerError),
 ]
+
+
+def test_context_overflow_is_not_guessed_from_the_text() -> None:
+    """Only the core decides what a context overflow is; a plain ServerError stays one."""
+    error = _server("Trying to keep the first 5000 tokens when context the overflows")
+    mapped = to_langchain_error(error)
+    assert not isinstance(mapped, lc_errors.ContextOverflowError)
+    assert isinstance(mapped, lc_errors.ModelAPIError)
 
 
 @pytest.mark.parametrize(("error", "langchain_type", "core_type"), ERROR_CASES)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,8 @@ from llama_index.core.base.llms.types import (
     ToolCallBlock,
 )
 from lmstudio_core import (
+    Chat,
+    ImageData,
     PredictionEvent,
     PredictionResult,
     PredictionStats,
@@ -50,6 +53,7 @@ PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
 )
 DATA_URI = "data:image/png;base64," + base64.b64encode(PNG).decode()
+PNG_IMAGE = ImageData(f"image-{hashlib.sha256(PNG).hexdigest()[:12]}.png", PNG)
 
 
 def call_block(call_id: str | None, name: str, kwargs: dict[str, Any] | str) -> ToolCallBlock:
@@ -76,12 +80,12 @@ HISTORY_CASES: list[tuple[str, ChatMessage, dict[str, Any]]] = [
     (
         "image bytes",
         ChatMessage(blocks=[TextBlock(text="What is this?"), ImageBlock(image=PNG)]),
-        {"role": "user", "content": "What is this?", "images": [PNG]},
+        {"role": "user", "content": "What is this?", "images": [PNG_IMAGE]},
     ),
     (
         "image data URI",
         ChatMessage(blocks=[ImageBlock(url=DATA_URI)]),
-        {"role": "user", "content": "", "images": [DATA_URI]},
+        {"role": "user", "content": "", "images": [PNG_IMAGE]},
     ),
     (
         "chatbot is assistant",
@@ -89,7 +93,7 @@ HISTORY_CASES: list[tuple[str, ChatMessage, dict[str, Any]]] = [
         {"role": "assistant", "content": "Hello"},
     ),
     (
-        "thinking and cache points are not sent",
+        "thinking is sent as reasoning, cache points are not sent",
         ChatMessage(
             role=MessageRole.ASSISTANT,
             blocks=[
@@ -98,7 +102,14 @@ HISTORY_CASES: list[tuple[str, ChatMessage, dict[str, Any]]] = [
                 CachePoint(cache_control=CacheControl(type="ephemeral")),
             ],
         ),
-        {"role": "assistant", "content": "4"},
+        {"role": "assistant", "content": "4", "reasoning_content": "hmm"},
+    ),
+    (
+        "thinking of other roles is not sent",
+        ChatMessage(
+            role=MessageRole.USER, blocks=[ThinkingBlock(content="x"), TextBlock(text="q")]
+        ),
+        {"role": "user", "content": "q"},
     ),
     (
         "assistant tool calls",
@@ -189,7 +200,7 @@ def test_to_history_refuses(message: ChatMessage, error: str) -> None:
 def test_image_input_path(tmp_path: Path) -> None:
     path = tmp_path / "pixel.png"
     path.write_bytes(PNG)
-    assert image_input(ImageBlock(path=path)) == str(path)
+    assert image_input(ImageBlock(path=path)) == ImageData("pixel.png", PNG)
 
 
 STATS = PredictionStats(
@@ -375,6 +386,15 @@ def test_round_trip_of_an_assistant_response() -> None:
         {
             "role": "assistant",
             "content": "",
+            "reasoning_content": "r",
             "tool_calls": [{"id": "call_a", "name": "add", "arguments": {"a": 1, "b": 2}}],
         }
     ]
+
+
+def test_thinking_goes_back_in_think_tags() -> None:
+    message = ChatMessage(
+        role=MessageRole.ASSISTANT, blocks=[ThinkingBlock(content="2+2"), TextBlock(text="4")]
+    )
+    wire = Chat.from_history(to_history([message])).to_wire()
+    assert wire["messages"][0]["content"] == [{"type": "text", "text": "<think>2+2</think>4"}]

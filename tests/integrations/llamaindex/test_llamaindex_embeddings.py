@@ -119,3 +119,33 @@ def test_a_new_event_loop_gets_its_own_client(embed_model: LMStudioEmbedding) ->
     first = asyncio.run(embed_model.aget_query_embedding("cats"))
     second = asyncio.run(embed_model.aget_query_embedding("cats"))
     assert first == second
+
+
+def test_an_unloaded_embedding_model_is_resolved_again(
+    embed_model: LMStudioEmbedding, emulator: EmulatorThread
+) -> None:
+    first = embed_model.get_query_embedding("hello")
+    assert emulator.unload_model(EMBEDDING_MODEL)  # e.g. JIT auto-evict
+    assert embed_model.get_query_embedding("hello") == first
+    assert EMBEDDING_MODEL in emulator.loaded_identifiers("embedding")
+
+
+async def test_an_unloaded_embedding_model_is_resolved_again_async(
+    embed_model: LMStudioEmbedding, emulator: EmulatorThread
+) -> None:
+    first = await embed_model.aget_query_embedding("hello")
+    assert emulator.unload_model(EMBEDDING_MODEL)
+    assert await embed_model.aget_query_embedding("hello") == first
+    await embed_model.aclose()
+
+
+def test_base_url_from_the_environment(
+    emulator: EmulatorThread, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LMSTUDIO_BASE_URL", emulator.base_url)
+    model = LMStudioEmbedding(model_name=EMBEDDING_MODEL)
+    try:
+        assert model.base_url is None
+        assert len(model.get_query_embedding("hello")) == 768
+    finally:
+        model.close()

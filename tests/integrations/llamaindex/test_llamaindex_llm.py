@@ -28,7 +28,7 @@ from llama_index.core.llms.function_calling import FunctionCallingLLM
 from llama_index_instrumentation import get_dispatcher
 from llama_index_instrumentation.base import BaseEvent
 from llamaindex_models import CHAT_MODEL, REASONING_MODEL, VISION_MODEL
-from lmstudio_core import Client, Timeouts
+from lmstudio_core import Client, ContextOverflowError, Timeouts
 from lmstudio_core.emulator import ScriptedTurn
 
 from lmstudio_integrations.llamaindex import LMStudio
@@ -376,3 +376,39 @@ async def test_token_counting_callback_reads_lm_studio_usage(emulator: EmulatorT
     response = await llm.achat(HELLO)
     assert counter.completion_llm_token_count == response.additional_kwargs["completion_tokens"]
     assert counter.prompt_llm_token_count == response.additional_kwargs["prompt_tokens"]
+
+
+def test_base_url_from_the_environment(
+    emulator: EmulatorThread, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LMSTUDIO_BASE_URL", emulator.base_url)
+    llm = LMStudio(model_name=CHAT_MODEL)
+    try:
+        emulator.engine.script_reply("From the environment")
+        assert llm.chat(HELLO).message.content == "From the environment"
+    finally:
+        llm.close()
+
+
+def test_context_overflow_is_the_core_error(llm: LMStudio) -> None:
+    with pytest.raises(ContextOverflowError):
+        llm.complete("word " * 5000)
+
+
+async def test_context_overflow_is_the_core_error_async(llm: LMStudio) -> None:
+    with pytest.raises(ContextOverflowError):
+        await llm.acomplete("word " * 5000)
+    await llm.aclose()
+
+
+def test_thinking_blocks_reach_lm_studio_as_reasoning(
+    reasoning_llm: LMStudio, emulator: EmulatorThread
+) -> None:
+    first = reasoning_llm.chat([ChatMessage(role=MessageRole.USER, content="2+2?")])
+    assert any(isinstance(b, ThinkingBlock) for b in first.message.blocks)
+    reasoning_llm.chat(
+        [ChatMessage(role=MessageRole.USER, content="2+2?"), first.message, HELLO[0]]
+    )
+    sent = emulator.record.predictions[-1].history[1]["content"][0]["text"]
+    assert sent.startswith("<think>")
+    assert "</think>" in sent
