@@ -283,39 +283,46 @@ class PredictionState:
         self._open_call = len(self._call_ids) - 1
         return [ToolCallStarted(self._open_call, str(call_id))]
 
-    def _current_call(self) -> int:
-        if self._open_call is None:
-            self._tool_start({})
+    def _current_call(self) -> tuple[int, list[PredictionEvent]]:
+        """The open call's index, plus a ``ToolCallStarted`` if the server skipped it."""
+        started = [] if self._open_call is not None else self._tool_start({})
         assert self._open_call is not None
-        return self._open_call
+        return self._open_call, started
 
     def _tool_name(self, message: dict[str, Any]) -> list[PredictionEvent]:
-        index = self._current_call()
-        return [ToolCallNameReceived(index, self._call_ids[index], str(message.get("name", "")))]
+        index, events = self._current_call()
+        name = str(message.get("name", ""))
+        return [*events, ToolCallNameReceived(index, self._call_ids[index], name)]
 
     def _tool_arguments(self, message: dict[str, Any]) -> list[PredictionEvent]:
-        index = self._current_call()
+        index, events = self._current_call()
         delta = str(message.get("content", ""))
-        return [ToolCallArgumentsDelta(index, self._call_ids[index], delta)]
+        return [*events, ToolCallArgumentsDelta(index, self._call_ids[index], delta)]
 
     def _tool_end(self, message: dict[str, Any]) -> list[PredictionEvent]:
-        index = self._current_call()
         data = message.get("toolCallRequest")
         if not isinstance(data, dict):
             raise ProtocolError("toolCallGenerationEnd packet without a toolCallRequest")
-        request = ToolCallRequest.from_wire(data, fallback_id=self._call_ids[index])
-        self._call_ids[index] = request.id
+        if self._open_call is None and data.get("id"):
+            # No start packet: the request's own id is the first one anybody sees.
+            events = self._tool_start({"toolCallId": data["id"]})
+            index = len(self._call_ids) - 1
+        else:
+            index, events = self._current_call()
+        # The id announced by ToolCallStarted stays the call's id, so consumers that
+        # streamed it (and the tool result sent back) agree with the final request.
+        request = ToolCallRequest.from_wire({**data, "id": self._call_ids[index]})
         self._tool_calls.append(request)
         self._open_call = None
-        return [ToolCallEnded(index, request)]
+        return [*events, ToolCallEnded(index, request)]
 
     def _tool_failed(self, message: dict[str, Any]) -> list[PredictionEvent]:
-        index = self._current_call()
+        index, events = self._current_call()
         error = SerializedError.from_wire(message.get("error"))
         failure = ToolCallFailure(error.title, message.get("rawContent"))
         self._failures.append(failure)
         self._open_call = None
-        return [ToolCallFailed(index, failure.message, failure.raw_content)]
+        return [*events, ToolCallFailed(index, failure.message, failure.raw_content)]
 
     def _error(self, message: dict[str, Any]) -> list[PredictionEvent]:
         error = SerializedError.from_wire(message.get("error"))

@@ -194,3 +194,43 @@ def test_prepare_predict_layers() -> None:
         prepare_predict({}, ["x"], options={}, completion=True)  # type: ignore[list-item]
     preset = prepare_predict({}, "x", options={}, preset="p").parameter()
     assert preset["fuzzyPresetIdentifier"] == "p"
+
+
+def test_tool_call_without_start_packet_still_announces_the_call() -> None:
+    state = PredictionState()
+    events = feed_all(
+        state,
+        [
+            {"type": "toolCallGenerationNameReceived", "name": "add"},
+            {"type": "toolCallGenerationEnd",
+             "toolCallRequest": {"type": "function", "name": "add", "arguments": {}}},
+            {"type": "toolCallGenerationEnd",
+             "toolCallRequest": {"type": "function", "id": "srv-9", "name": "mul"}},
+            success("toolCalls"),
+        ],
+    )  # fmt: skip
+    started = [e for e in events if isinstance(e, ToolCallStarted)]
+    ended = [e for e in events if isinstance(e, ToolCallEnded)]
+    assert [s.index for s in started] == [0, 1]
+    assert isinstance(events[0], ToolCallStarted)
+    assert ended[0].request.id == started[0].id
+    assert started[1].id == "srv-9"
+    assert ended[1].request.id == "srv-9"
+
+
+def test_the_announced_tool_call_id_is_kept_when_the_end_packet_differs() -> None:
+    state = PredictionState()
+    events = feed_all(
+        state,
+        [
+            {"type": "toolCallGenerationStart"},
+            {"type": "toolCallGenerationEnd",
+             "toolCallRequest": {"type": "function", "id": "late-id", "name": "add"}},
+            success("toolCalls"),
+        ],
+    )  # fmt: skip
+    started = events[0]
+    assert isinstance(started, ToolCallStarted)
+    assert state.result is not None
+    assert state.result.tool_calls[0].id == started.id
+    assert [e.request.id for e in events if isinstance(e, ToolCallEnded)] == [started.id]
