@@ -112,6 +112,25 @@ def bare_embed(host: str, texts: list[str]) -> int:
 # -- our clients ------------------------------------------------------------------------
 
 
+def run_threads(run: Callable[[int], None], count: int) -> None:
+    """``run(i)`` in ``count`` threads; re-raise the first failure (a partial run is no run)."""
+    errors: list[BaseException] = []
+
+    def guarded(index: int) -> None:
+        try:
+            run(index)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=guarded, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0]
+
+
 def ours_sync_stream(host: str, channels: int) -> int:
     with Client(host) as client:
         model = client.llm.model(LLM_KEY)
@@ -123,11 +142,7 @@ def ours_sync_stream(host: str, channels: int) -> int:
                     if type(event) is TextFragment:
                         counts[index] += 1
 
-        threads = [threading.Thread(target=run, args=(i,)) for i in range(channels)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        run_threads(run, channels)
         return sum(counts)
 
 
@@ -178,11 +193,7 @@ def official_stream(host: str, channels: int) -> int:
             for _fragment in stream:
                 counts[index] += 1
 
-        threads = [threading.Thread(target=run, args=(i,)) for i in range(channels)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        run_threads(run, channels)
         return sum(counts)
 
 

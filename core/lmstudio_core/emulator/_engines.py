@@ -8,9 +8,11 @@ deterministic engine is fast and runs inline.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+import asyncio
+import inspect
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol, cast, runtime_checkable
+from typing import Any, Literal, Protocol, TypeVar, cast, runtime_checkable
 
 from ._catalog import ModelSpec
 from ._engine import (
@@ -34,7 +36,12 @@ __all__ = [
     "TextEngine",
     "TextRequest",
     "ToolCallChunk",
+    "call_engine",
+    "close_engine",
+    "load_engine",
 ]
+
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +58,20 @@ class TextRequest:
         reasoning: Whether to think in a ``<think>`` block first.
         reply_tokens: Preferred reply length in tokens.
         seed: Sampling seed (``None``: derived from the request).
+        max_tokens: Most tokens to generate (``None``: no limit set by the client).
+        temperature: Sampling temperature, only when the client set one (``None``:
+            the engine's default; real engines are greedy then).
+        stop_strings: Generation stops before any of these.
+        top_k: Top-k sampling (``None``: the engine's default).
+        top_p: Top-p sampling (``None``: off or the engine's default).
+        min_p: Min-p sampling (``None``: off or the engine's default).
+        repeat_penalty: Repetition penalty (``None``: off or the engine's default).
+        raw_prompt: Text to complete verbatim, without a chat template (raw completions:
+            ``completeRawText`` and the Python client's ``complete``); ``messages`` then
+            hold it as one user message for engines that only chat.
+
+    The deterministic engine ignores the sampling fields and ``raw_prompt``; the server
+    applies stop strings and the token limit itself whatever the engine does.
     """
 
     model_key: str
@@ -62,6 +83,14 @@ class TextRequest:
     reasoning: bool = False
     reply_tokens: int = 24
     seed: int | None = None
+    max_tokens: int | None = None
+    temperature: float | None = None
+    stop_strings: tuple[str, ...] = ()
+    top_k: int | None = None
+    top_p: float | None = None
+    min_p: float | None = None
+    repeat_penalty: float | None = None
+    raw_prompt: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +141,37 @@ class EmbeddingEngine(Protocol):
     def tokenize(self, text: str) -> list[int]: ...
 
     def count_tokens(self, text: str) -> int: ...
+
+
+async def call_engine(
+    engine: TextEngine | EmbeddingEngine, fn: Callable[..., _T], *args: Any, **kwargs: Any
+) -> _T:
+    """Call ``fn`` (a method of ``engine``): in a worker thread when the engine blocks."""
+    if engine.blocking:
+        return await asyncio.to_thread(fn, *args, **kwargs)
+    return fn(*args, **kwargs)
+
+
+async def load_engine(engine: TextEngine | EmbeddingEngine, context_length: int) -> None:
+    """Call the engine's optional ``load()`` (with ``context_length`` if it takes one)."""
+    load = getattr(engine, "load", None)
+    if not callable(load):
+        return
+    kwargs: dict[str, Any] = {}
+    try:
+        parameters = inspect.signature(load).parameters
+    except (TypeError, ValueError):
+        parameters = {}  # type: ignore[assignment]
+    if "context_length" in parameters:
+        kwargs["context_length"] = context_length
+    await call_engine(engine, load, **kwargs)
+
+
+async def close_engine(engine: TextEngine | EmbeddingEngine) -> None:
+    """Call the engine's optional ``close()``."""
+    close = getattr(engine, "close", None)
+    if callable(close):
+        await call_engine(engine, close)
 
 
 class DeterministicTextEngine:
@@ -215,3 +275,13 @@ class EngineSet:
 
     def tokenizer_for(self, spec: ModelSpec) -> TextEngine | EmbeddingEngine:
         return self.text(spec) if spec.type == "llm" else self.embedding(spec)
+
+    def replacements(self) -> Iterable[TextEngine | EmbeddingEngine]:
+        """The engines given by model key (each once), e.g. to close them."""
+        seen: list[TextEngine | EmbeddingEngine] = []
+        engines: list[TextEngine | EmbeddingEngine] = [*self._text.values()]
+        engines.extend(self._embedding.values())
+        for engine in engines:
+            if not any(engine is other for other in seen):
+                seen.append(engine)
+        return seen

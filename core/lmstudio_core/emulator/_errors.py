@@ -95,12 +95,23 @@ class EmulatorError(Exception):
         )
 
 
-def no_model_matching_query(query: Mapping[str, Any], loaded: Sequence[str]) -> EmulatorError:
-    """No loaded model satisfies a model query (``generic.noModelMatchingQuery``)."""
+_DOMAIN_NAMES = {"llm": "LLMs", "embedding": "embedding models"}
+
+
+def no_model_matching_query(
+    query: Mapping[str, Any], loaded: Sequence[str], domain: str | None = None
+) -> EmulatorError:
+    """No loaded model satisfies a model query (``generic.noModelMatchingQuery``).
+
+    ``loaded`` holds the identifiers of the loaded instances of the namespace's
+    ``domain`` only, as LM Studio reports them (an LLM is no candidate for an embedding
+    query), and the cause names that domain.
+    """
+    models = _DOMAIN_NAMES.get(domain or "", "models")
     if loaded:
-        cause = f"Loaded models: {', '.join(loaded[:_SAMPLE_SIZE])}"
+        cause = f"Loaded {models}: {', '.join(loaded[:_SAMPLE_SIZE])}"
     else:
-        cause = "No models are currently loaded."
+        cause = f"No {models} are currently loaded."
     return EmulatorError(
         "No loaded model satisfies all requirements specified in the query.",
         cause=cause,

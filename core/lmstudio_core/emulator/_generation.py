@@ -31,6 +31,7 @@ from ._endpoint import Channel
 from ._engines import TextChunk, TextEngine, TextRequest, ToolCallChunk
 from ._instances import LoadedInstance
 from ._kvconfig import PredictionSettings, kvconfig
+from ._pieces import Finished, PieceSource
 from ._textflow import ReasoningClassifier, StopStringScanner
 
 __all__ = ["YIELD_EVERY", "PredictionRun", "PredictionSetup", "fragment_json"]
@@ -38,7 +39,7 @@ __all__ = ["YIELD_EVERY", "PredictionRun", "PredictionSetup", "fragment_json"]
 YIELD_EVERY = 16
 """Fragments sent between two yields to the event loop at an unlimited token rate."""
 
-_END = object()
+_ENGINE_STOP_REASONS = ("maxPredictedTokensReached", "contextLengthReached", "stopStringFound")
 _REASONING_TYPES = ("none", "reasoning", "reasoningStartTag", "reasoningEndTag")
 _ENCODED_TYPES = {name: encode_json(name) for name in _REASONING_TYPES}
 
@@ -83,6 +84,7 @@ class PredictionRun:
         self.stop_string: str | None = None
         self.started = time.monotonic()
         self.first_token: float | None = None
+        self.engine_stats: Any = None
         model_key = setup.instance.spec.model_key
         self.rate = channel.state.faults.tokens_per_second(model_key)
         self.first_delay = channel.state.faults.first_token_delay(model_key)
@@ -117,30 +119,43 @@ class PredictionRun:
             )
 
     async def _generate(self) -> None:
-        pieces = self.setup.engine.generate(self.setup.request)
         blocking = self.setup.engine.blocking
-        if self.first_delay > 0:
-            await self._pause(self.first_delay)
-        while self.stop_reason is None:
-            if self._interrupted():
-                break
-            if blocking:
-                await self.ch.flush()
-                piece = await asyncio.to_thread(next, pieces, _END)
-            else:
-                piece = next(pieces, _END)
-            if piece is _END:
-                await self._emit_text(self.scanner.flush(), final=True)
-                self.stop_reason = "toolCalls" if self.tool_calls else "eosFound"
-                break
-            if isinstance(piece, ToolCallChunk):
-                await self._emit_tool_call(piece)
-            elif isinstance(piece, TextChunk):
-                await self._on_text(piece.text)
-            await self._pace()
-        close = getattr(pieces, "close", None)
-        if callable(close):
-            close()
+        source = PieceSource(self.setup.engine.generate(self.setup.request), blocking)
+        try:
+            if self.first_delay > 0:
+                await self._pause(self.first_delay)
+            while self.stop_reason is None:
+                if self._interrupted():
+                    break
+                if blocking:
+                    await self.ch.flush()
+                piece = await source.next()
+                if isinstance(piece, Finished):
+                    await self._emit_text(self.scanner.flush(), final=True)
+                    self.stop_reason = "toolCalls" if self.tool_calls else "eosFound"
+                    self._take_engine_stats(piece.value, ended=True)
+                    break
+                if isinstance(piece, ToolCallChunk):
+                    await self._emit_tool_call(piece)
+                elif isinstance(piece, TextChunk):
+                    await self._on_text(piece.text)
+                await self._pace()
+            if blocking and self.stop_reason == "maxPredictedTokensReached":
+                # the engine was given the limit too and normally ends right here
+                last = await source.next()
+                if isinstance(last, Finished):
+                    self._take_engine_stats(last.value, ended=False)
+        finally:
+            source.close()
+
+    def _take_engine_stats(self, value: Any, *, ended: bool) -> None:
+        """Use a real engine's statistics (the generator's return value), if any."""
+        if value is None or getattr(value, "predicted_tokens", None) is None:
+            return
+        self.engine_stats = value
+        reason = getattr(value, "stop_reason", None)
+        if ended and self.stop_reason == "eosFound" and reason in _ENGINE_STOP_REASONS:
+            self.stop_reason = str(reason)
 
     def _interrupted(self) -> bool:
         if self.ch.cancelled.is_set():
@@ -261,7 +276,25 @@ class PredictionRun:
         stats["promptTokensCount"] = self.setup.prompt_tokens
         stats["predictedTokensCount"] = self.predicted
         stats["totalTokensCount"] = self.setup.prompt_tokens + self.predicted
+        if self.engine_stats is not None:
+            _apply_engine_stats(stats, self.engine_stats)
         return stats
+
+
+def _apply_engine_stats(stats: dict[str, Any], engine: Any) -> None:
+    """Replace the emulator's estimates by what the engine measured."""
+    prompt = getattr(engine, "prompt_tokens", None)
+    if isinstance(prompt, int):
+        stats["promptTokensCount"] = prompt
+    predicted = int(engine.predicted_tokens)
+    stats["predictedTokensCount"] = predicted
+    stats["totalTokensCount"] = stats["promptTokensCount"] + predicted
+    speed = getattr(engine, "tokens_per_second", None)
+    if isinstance(speed, int | float) and speed > 0:
+        stats["tokensPerSecond"] = round(float(speed), 3)
+    first = getattr(engine, "time_to_first_token_sec", None)
+    if isinstance(first, int | float):
+        stats["timeToFirstTokenSec"] = round(float(first), 6)
 
 
 def _loads(text: str) -> Any:

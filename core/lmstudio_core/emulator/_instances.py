@@ -17,7 +17,7 @@ from . import _errors
 from ._catalog import ModelSpec
 from ._kvconfig import collapse, load_defaults
 
-__all__ = ["LoadedInstance", "ModelStore", "now_ms"]
+__all__ = ["LoadedInstance", "ModelStore", "effective_load_config", "now_ms"]
 
 _REF_ALPHABET = string.ascii_letters + string.digits
 
@@ -131,7 +131,7 @@ class ModelStore:
         inst = self.query(domain, query)
         if inst is None:
             raise _errors.no_model_matching_query(
-                query, [i.identifier for i in self.loaded(domain)]
+                query, [i.identifier for i in self.loaded(domain)], domain
             )
         return inst
 
@@ -172,8 +172,7 @@ class ModelStore:
         """Create and register a loaded instance (raises if ``identifier`` is taken)."""
         if identifier is not None and self.identifier_taken(identifier):
             raise _errors.identifier_taken(identifier)
-        config = collapse(load_defaults(spec), *config_layers)
-        _clamp_context(spec, config)
+        config = effective_load_config(spec, config_layers)
         inst = LoadedInstance(
             spec=spec,
             identifier=identifier or self.next_identifier(spec.model_key),
@@ -204,6 +203,15 @@ class ModelStore:
     def expired(self) -> list[LoadedInstance]:
         now = time.monotonic()
         return [i for i in self.instances if i.expired(now)]
+
+
+def effective_load_config(
+    spec: ModelSpec, config_layers: Iterable[Iterable[Mapping[str, Any]]] = ()
+) -> dict[str, Any]:
+    """The load config an instance of ``spec`` gets from ``config_layers``."""
+    config = collapse(load_defaults(spec), *config_layers)
+    _clamp_context(spec, config)
+    return config
 
 
 def _clamp_context(spec: ModelSpec, config: dict[str, Any]) -> None:

@@ -223,6 +223,11 @@ class PredictionSettings:
     enable_thinking: bool
     prompt_template: Mapping[str, Any] | None
     seed: int | None
+    temperature: float | None = None
+    top_k: int | None = None
+    top_p: float | None = None
+    min_p: float | None = None
+    repeat_penalty: float | None = None
 
     @classmethod
     def from_values(cls, values: Mapping[str, Any]) -> PredictionSettings:
@@ -249,7 +254,22 @@ class PredictionSettings:
             enable_thinking=values.get("llm.prediction.reasoning.enableThinking") is not False,
             prompt_template=template if isinstance(template, Mapping) else None,
             seed=int(seed) if seed is not None else None,
+            temperature=_number(values.get("llm.prediction.temperature")),
+            top_k=_int_or_none(_number(values.get("llm.prediction.topKSampling"))),
+            top_p=_checked_number(values.get("llm.prediction.topPSampling")),
+            min_p=_checked_number(values.get("llm.prediction.minPSampling")),
+            repeat_penalty=_checked_number(values.get("llm.prediction.repeatPenalty")),
         )
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    return None
+
+
+def _int_or_none(value: float | None) -> int | None:
+    return int(value) if value is not None else None
 
 
 def _strings(value: Any) -> tuple[str, ...]:

@@ -14,7 +14,8 @@ from typing import Any
 from . import _errors
 from ._catalog import ModelSpec
 from ._endpoint import ABSENT, Channel, Endpoint, Request, channel, rpc
-from ._instances import LoadedInstance
+from ._engines import call_engine, load_engine
+from ._instances import LoadedInstance, effective_load_config
 from ._kvconfig import kvconfig, prediction_defaults
 from ._params import (
     BasePredictionConfigParams,
@@ -29,6 +30,8 @@ from ._params import (
 __all__ = ["model_endpoints", "resolve"]
 
 _LOAD_STEPS = (0.0, 0.25, 0.5, 0.75, 1.0)
+
+Layers = list[list[dict[str, Any]]]
 
 
 def resolve(req: Request, domain: str, specifier: Any) -> LoadedInstance:
@@ -59,7 +62,7 @@ async def _unload(domain: str, req: Request, params: UnloadParams) -> Any:
     inst = store.by_identifier(domain, params.identifier)
     if inst is None:
         loaded = [i.identifier for i in store.loaded(domain)]
-        raise _errors.no_model_matching_query({"identifier": params.identifier}, loaded)
+        raise _errors.no_model_matching_query({"identifier": params.identifier}, loaded, domain)
     req.state.unload(inst)
     return ABSENT
 
@@ -67,14 +70,15 @@ async def _unload(domain: str, req: Request, params: UnloadParams) -> Any:
 async def _tokenize(domain: str, req: Request, params: TextParams) -> Any:
     inst = resolve(req, domain, params.specifier)
     inst.touch()
-    return {"tokens": req.state.engines.tokenizer_for(inst.spec).tokenize(params.input_string)}
+    engine = req.state.engines.tokenizer_for(inst.spec)
+    return {"tokens": await call_engine(engine, engine.tokenize, params.input_string)}
 
 
 async def _count_tokens(domain: str, req: Request, params: TextParams) -> Any:
     inst = resolve(req, domain, params.specifier)
     inst.touch()
     engine = req.state.engines.tokenizer_for(inst.spec)
-    return {"tokenCount": engine.count_tokens(params.input_string)}
+    return {"tokenCount": await call_engine(engine, engine.count_tokens, params.input_string)}
 
 
 async def _base_prediction_config(
@@ -108,12 +112,28 @@ def _downloaded(req: Request, domain: str, key: str) -> ModelSpec:
     return spec
 
 
-async def _load_progress(ch: Channel, packet_type: str) -> None:
-    """Send progress packets, pacing them over the configured load duration."""
+async def _load_engine(ch: Channel, spec: ModelSpec, layers: Layers) -> None:
+    """Load the model's engine (a real engine reads its model now), in a worker thread."""
+    context_length = effective_load_config(spec, layers)[f"{spec.type}.load.contextLength"]
+    try:
+        await load_engine(ch.state.engines.tokenizer_for(spec), int(context_length))
+    except _errors.EmulatorError:
+        raise
+    except Exception as exc:
+        raise _errors.EmulatorError(
+            f'Failed to load model "{spec.model_key}"', cause=str(exc)
+        ) from exc
+
+
+async def _load_progress(ch: Channel, packet_type: str, spec: ModelSpec, layers: Layers) -> None:
+    """Send progress packets, paced over the configured load duration; the last one
+    only once the engine has loaded the model."""
     pause = ch.state.settings.load_seconds / (len(_LOAD_STEPS) - 1)
     for step in _LOAD_STEPS:
         if ch.cancelled.is_set():
             raise _errors.EmulatorError("Model loading was cancelled")
+        if step == 1.0:
+            await _load_engine(ch, spec, layers)
         await ch.send({"type": packet_type, "progress": step})
         if pause > 0 and step < 1.0:
             with contextlib.suppress(TimeoutError):
@@ -127,11 +147,12 @@ async def _load_model(domain: str, ch: Channel, params: LoadModelParams) -> None
     if params.identifier is not None and ch.state.store.identifier_taken(params.identifier):
         raise _errors.identifier_taken(params.identifier)
     await ch.send({"type": "resolved", "info": spec.to_wire()})
-    await _load_progress(ch, "progress")
+    layers = params.load_config_stack.field_layers()
+    await _load_progress(ch, "progress", spec, layers)
     inst = ch.state.load(
         spec,
         identifier=params.identifier,
-        config_layers=params.load_config_stack.field_layers(),
+        config_layers=layers,
         ttl_ms=params.ttl_ms,
         owner=ch.client,
     )
@@ -152,11 +173,12 @@ async def _get_or_load(domain: str, ch: Channel, params: GetOrLoadParams) -> Non
             state.unload(other)
     identifier = state.store.next_identifier(spec.model_key)
     await ch.send({"type": "startLoading", "identifier": identifier, "info": spec.to_wire()})
-    await _load_progress(ch, "loadProgress")
+    layers = params.load_config_stack.field_layers()
+    await _load_progress(ch, "loadProgress", spec, layers)
     # JIT instances outlive the client that asked for them; their TTL governs them.
     inst = state.load(
         spec,
-        config_layers=params.load_config_stack.field_layers(),
+        config_layers=layers,
         ttl_ms=params.load_ttl_ms,
         jit=True,
     )

@@ -12,7 +12,7 @@ from typing import Any
 
 from . import _errors
 from ._endpoint import Channel, Endpoint, Request, channel, rpc
-from ._engines import TextEngine, TextRequest
+from ._engines import TextEngine, TextRequest, call_engine
 from ._generation import PredictionRun, PredictionSetup
 from ._instances import LoadedInstance
 from ._kvconfig import PredictionSettings, collapse, prediction_defaults
@@ -51,14 +51,55 @@ def _user_text(text: str) -> dict[str, Any]:
     return {"role": "user", "content": [{"type": "text", "text": text}]}
 
 
-def _render(
+def _sets(layers: Layers, key: str) -> bool:
+    """Whether a preset or client layer sets ``key``."""
+    return any(f.get("key") == key and "value" in f for layer in layers for f in layer)
+
+
+async def _render(
     engine: TextEngine, layers: Layers, settings: PredictionSettings, history: list[dict[str, Any]]
-) -> tuple[str, tuple[Mapping[str, Any], ...]]:
-    """The prompt text, and the messages the engine answers."""
+) -> tuple[str, str | None]:
+    """The prompt text, and the raw prompt when the client's template rendered it.
+
+    A template from the client (such as the Python client's ``completeModeFormatting``
+    pass-through) produces the complete prompt: real engines complete it verbatim.
+    """
     if sets_prompt_template(layers) and settings.prompt_template is not None:
         prompt = render_with_template(settings.prompt_template, history)
-        return prompt, (_user_text(prompt),)
-    return engine.apply_prompt_template(history, settings.tools), tuple(history)
+        return prompt, prompt
+    rendered = await call_engine(engine, engine.apply_prompt_template, history, settings.tools)
+    return rendered, None
+
+
+def _text_request(
+    inst: LoadedInstance,
+    settings: PredictionSettings,
+    messages: tuple[Mapping[str, Any], ...],
+    raw_prompt: str | None,
+    reply_tokens: int,
+    temperature_set: bool,
+) -> TextRequest:
+    structured = settings.structured_type
+    return TextRequest(
+        model_key=inst.spec.model_key,
+        messages=messages,
+        tools=settings.tools if settings.tool_choice != "none" else (),
+        tool_choice=settings.tool_choice,
+        json_schema=settings.json_schema if structured == "json" else None,
+        gbnf_grammar=settings.gbnf_grammar if structured == "gbnf" else None,
+        reasoning=inst.spec.reasoning and settings.enable_thinking and structured == "none",
+        reply_tokens=reply_tokens,
+        seed=settings.seed,
+        max_tokens=settings.max_tokens,
+        # the schema default (0.8) would make real engines non-deterministic
+        temperature=settings.temperature if temperature_set else None,
+        stop_strings=settings.stop_strings,
+        top_k=settings.top_k,
+        top_p=settings.top_p,
+        min_p=settings.min_p,
+        repeat_penalty=settings.repeat_penalty,
+        raw_prompt=raw_prompt,
+    )
 
 
 async def _serve(
@@ -74,10 +115,11 @@ async def _serve(
     values = collapse(prediction_defaults(inst.spec), *layers)
     settings = PredictionSettings.from_values(values)
     if raw_prompt is None:
-        prompt, messages = _render(engine, layers, settings, history)
+        prompt, raw_prompt = await _render(engine, layers, settings, history)
     else:
-        prompt, messages = raw_prompt, (_user_text(raw_prompt),)
-    prompt_tokens = engine.count_tokens(prompt)
+        prompt = raw_prompt
+    messages = tuple(history) if raw_prompt is None else (_user_text(raw_prompt),)
+    prompt_tokens = await call_engine(engine, engine.count_tokens, prompt)
     if prompt_tokens >= inst.context_length:
         raise _errors.context_overflow(prompt_tokens, inst.context_length)
     state.record.add_prediction(
@@ -94,18 +136,9 @@ async def _serve(
         )
     )
     state.logs.prediction_input(prompt, inst.spec.path, inst.identifier)
-    structured = settings.structured_type
-    request = TextRequest(
-        model_key=inst.spec.model_key,
-        messages=messages,
-        tools=settings.tools if settings.tool_choice != "none" else (),
-        tool_choice=settings.tool_choice,
-        json_schema=settings.json_schema if structured == "json" else None,
-        gbnf_grammar=settings.gbnf_grammar if structured == "gbnf" else None,
-        reasoning=inst.spec.reasoning and settings.enable_thinking and structured == "none",
-        reply_tokens=state.settings.reply_tokens,
-        seed=settings.seed,
-    )
+    temperature_set = _sets(layers, "llm.prediction.temperature")
+    reply_tokens = state.settings.reply_tokens
+    request = _text_request(inst, settings, messages, raw_prompt, reply_tokens, temperature_set)
     setup = PredictionSetup(inst, engine, request, settings, values, prompt_tokens)
     await PredictionRun(ch, setup).run()
 
@@ -138,7 +171,7 @@ async def _apply_prompt_template(req: Request, params: ApplyPromptTemplateParams
     tools = params.opts.tool_definitions or ()
     if sets_prompt_template(layers) and settings.prompt_template is not None:
         return {"formatted": render_with_template(settings.prompt_template, history)}
-    return {"formatted": engine.apply_prompt_template(history, tools)}
+    return {"formatted": await call_engine(engine, engine.apply_prompt_template, history, tools)}
 
 
 def predict_endpoints() -> list[Endpoint]:

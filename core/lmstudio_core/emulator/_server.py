@@ -7,7 +7,8 @@ One ``websockets`` server listens on one port. Plain HTTP requests are answered 
 404); upgrades to ``/<namespace>`` become a connection that first authenticates (within
 ``auth_timeout``) and is then served by a :class:`Session`. A background task unloads
 instances whose idle TTL ran out. ``stop()`` closes the server, which ends every
-connection and with it every task the connection started.
+connection and with it every task the connection started, then closes the replacement
+engines that have a ``close()`` (real engines release their models).
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from ._diagnostics import diagnostics_endpoints
 from ._embedding import embedding_endpoints
 from ._endpoint import Endpoint
 from ._engine import DeterministicEngine
-from ._engines import EmbeddingEngine, EngineSet, TextEngine
+from ._engines import EmbeddingEngine, EngineSet, TextEngine, close_engine, load_engine
 from ._faults import Faults
 from ._files import files_endpoints
 from ._instances import LoadedInstance, ModelStore
@@ -227,7 +228,8 @@ class Emulator:
             raise RuntimeError("the emulator is already running")
         for spec in self.state.store.catalog:
             if spec.preload:
-                self.state.load(spec)
+                inst = self.state.load(spec)
+                await load_engine(self.state.engines.tokenizer_for(spec), inst.context_length)
         self._server = await serve(
             self._handle,
             self._host,
@@ -242,7 +244,7 @@ class Emulator:
         logger.info("LM Studio emulator listening on %s", self.base_url)
 
     async def stop(self) -> None:
-        """Close every connection, end every task and free temporary files."""
+        """Close every connection, end every task, close the engines, free temporary files."""
         server, self._server = self._server, None
         if server is None:
             return
@@ -253,6 +255,8 @@ class Emulator:
             self._reaper = None
         server.close(close_connections=True)
         await server.wait_closed()
+        for engine in self.state.engines.replacements():
+            await close_engine(engine)
         self.state.files.close()
         logger.info("LM Studio emulator stopped")
 

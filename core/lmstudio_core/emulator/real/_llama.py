@@ -107,7 +107,8 @@ class _Run:
             self.queue.put(_Failure(str(message)))
             return True
         for choice in chunk.get("choices") or ():
-            content = (choice.get("delta") or {}).get("content")
+            # chat chunks carry ``delta.content``, completion chunks ``text``
+            content = (choice.get("delta") or {}).get("content") or choice.get("text")
             if content:
                 if self.first_delta is None:
                     self.first_delta = time.monotonic()
@@ -124,7 +125,10 @@ class _Run:
 
     def produce(self, server: Any) -> None:
         try:
-            server.handle_chat_completions(self.body, self.on_chunk)
+            if "prompt" in self.body:
+                server.handle_completions(self.body, self.on_chunk)
+            else:
+                server.handle_chat_completions(self.body, self.on_chunk)
         except Exception as exc:  # reported to the consumer, never lost in the thread
             self.failed = True
             self.queue.put(_Failure(str(exc)))
@@ -243,8 +247,12 @@ class LlamaTextEngine:
         """
         return self._model_path if self._model_path is not None else smollm2_gguf_path()
 
-    def load(self) -> None:
+    def load(self, context_length: int | None = None) -> None:
         """Load the model now (idempotent, thread-safe; takes well under a second).
+
+        Args:
+            context_length: llama.cpp context size, if the model is not loaded yet (the
+                emulator passes the loaded instance's context length).
 
         Raises:
             RealEngineUnavailableError: xllamacpp or the model is not installed.
@@ -253,6 +261,8 @@ class LlamaTextEngine:
         with self._lock:
             if self._server is not None:
                 return
+            if context_length is not None and context_length > 0:
+                self.context_length = context_length
             xlc = load_module("xllamacpp", "The llama.cpp engine")
             path = self.model_path
             if not path.is_file():
@@ -330,7 +340,8 @@ class LlamaTextEngine:
         """
         server = self._loaded_server()
         structured = request.json_schema is not None or request.gbnf_grammar is not None
-        plan = None if structured else plan_tools(request.tools, request.tool_choice)
+        raw = getattr(request, "raw_prompt", None) is not None
+        plan = None if structured or raw else plan_tools(request.tools, request.tool_choice)
         run = _Run(self._body(request, plan))
         run.thread = threading.Thread(
             target=self._produce, args=(run, server), name="llama-generate", daemon=True
@@ -392,11 +403,10 @@ class LlamaTextEngine:
         return True
 
     def _body(self, request: TextRequest, plan: ToolPlan | None) -> dict[str, Any]:
-        messages = to_openai_messages(request.messages, plan)
+        raw_prompt = getattr(request, "raw_prompt", None)
         max_tokens = getattr(request, "max_tokens", None)
         temperature = getattr(request, "temperature", None)
         body: dict[str, Any] = {
-            "messages": messages,
             "stream": True,
             "stream_options": {"include_usage": True},
             "max_tokens": int(max_tokens) if max_tokens is not None else self.max_tokens,
@@ -404,6 +414,10 @@ class LlamaTextEngine:
             "repeat_penalty": getattr(request, "repeat_penalty", None) or 1.1,
             "cache_prompt": True,
         }
+        if raw_prompt is not None:  # completed verbatim (completion endpoint, no template)
+            body["prompt"] = str(raw_prompt)
+        else:
+            body["messages"] = to_openai_messages(request.messages, plan)
         seed = request.seed if request.seed is not None else DEFAULT_SEED
         if seed >= 0:
             body["seed"] = seed

@@ -1,4 +1,4 @@
-"""Prediction statistics of a real engine, and the request fields it understands."""
+"""Prediction statistics of a real engine (and the old name of its request type)."""
 
 from __future__ import annotations
 
@@ -10,31 +10,15 @@ from .._engines import TextRequest
 __all__ = ["PredictionStats", "SamplingRequest"]
 
 
-@dataclass(frozen=True, slots=True)
-class SamplingRequest(TextRequest):
-    """A :class:`TextRequest` with the sampling fields the real engine honours.
+SamplingRequest = TextRequest
+"""The request type the real engines read sampling fields from.
 
-    The emulator's :class:`TextRequest` does not carry them (yet); the engine reads them
-    with ``getattr`` so that a plain request gets the defaults below, and a future
-    ``TextRequest`` with the same field names works unchanged.
-
-    Attributes:
-        max_tokens: Most tokens to generate (``None``: the engine's default).
-        temperature: Sampling temperature (``None``: 0, greedy and deterministic).
-        stop_strings: Generation stops before any of these.
-        top_k: Top-k sampling (``None``: llama.cpp's default, 40).
-        top_p: Top-p sampling (``None``: 0.95).
-        min_p: Min-p sampling (``None``: 0.05).
-        repeat_penalty: Repetition penalty (``None``: 1.1, LM Studio's default).
-    """
-
-    max_tokens: int | None = None
-    temperature: float | None = None
-    stop_strings: tuple[str, ...] = ()
-    top_k: int | None = None
-    top_p: float | None = None
-    min_p: float | None = None
-    repeat_penalty: float | None = None
+:class:`TextRequest` carries them all (``max_tokens``, ``temperature``, ``stop_strings``,
+``top_k``, ``top_p``, ``min_p``, ``repeat_penalty`` and ``raw_prompt``); this name is
+kept for code written before it did. Unset fields get the engine's defaults: greedy
+(temperature 0), llama.cpp's top-k/top-p/min-p, repeat penalty 1.1 and the engine's
+``max_tokens``.
+"""
 
 
 @dataclass(frozen=True, slots=True)
