@@ -7,8 +7,11 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from ._text import json_compact, quoted_strings_in, stable_hash, words_of
-from .chat_history import files_of, last_user_text, role_of, trailing_tool_results
+from .chat_history import files_of, last_user_text, role_of, text_of, trailing_tool_results
+from .completion import continue_text
 from .gbnf import generate_from_gbnf
+from .open_object import is_open_object, open_object_instance
+from .phrases import capitalised_names
 from .pieces import Piece, TextPiece, ToolCallPiece
 from .prompt_template import apply_prompt_template
 from .replies import (
@@ -123,12 +126,16 @@ class DeterministicEngine:
         rng = random.Random(history)
         messages = request.messages
         user_text = last_user_text(messages)
-        hints = [*words_of(user_text), *quoted_strings_in(user_text)]
+        names = [name for name in capitalised_names(user_text) if " " in name]
+        hints = [*words_of(user_text), *quoted_strings_in(user_text), *names]
         if request.json_schema is not None:
-            value = generate_instance(request.json_schema, seed=history, hints=hints)
-            return self._text_pieces(json_compact(value))
+            return self._text_pieces(json_compact(_json_value(request, user_text, history, hints)))
         if request.gbnf_grammar is not None:
             return self._text_pieces(generate_from_gbnf(request.gbnf_grammar, seed=history))
+        if request.completion:
+            return self._text_pieces(
+                continue_text(user_text, rng, self.tokenizer, request.reply_tokens)
+            )
         last_role = role_of(messages[-1]) if messages else ""
         if last_role == "tool":
             results = trailing_tool_results(messages)
@@ -190,6 +197,21 @@ class _CallIds:
             if call_id not in self._issued:
                 self._issued.add(call_id)
                 return call_id
+
+
+def _json_value(
+    request: GenerationRequest, user_text: str, history: int, hints: Sequence[str]
+) -> Any:
+    schema = request.json_schema
+    if is_open_object(schema):
+        assert schema is not None
+        instructions = " ".join(
+            text_of(message) for message in request.messages if role_of(message) == "system"
+        )
+        value = open_object_instance(schema, user_text, instructions, seed=history, hints=hints)
+        if value is not None:
+            return value
+    return generate_instance(schema, seed=history, hints=hints)
 
 
 def _history_seed(request: GenerationRequest) -> int:

@@ -15,6 +15,9 @@ _ARTICLES = frozenset({"a", "an", "the", "some", "my", "your", "our", "their", "
 class HintPool:
     """Hints split by kind: keywords, proper nouns, phrases and numbers.
 
+    Multi-word names among the phrases ("New York City") count as proper nouns and come
+    before the single capitalised words.
+
     Numbers are handed out in prompt order (each at most once; a number that does not fit a
     field stays available for the next), so the numbers of a prompt such as "What is 3 plus
     5?" fill numeric fields in the order they were written.
@@ -47,6 +50,15 @@ class HintPool:
                 self.topics.append(added)
             if added is not None or hint.lower() not in _ARTICLES:
                 after_marker = hint.lower() in _TOPIC_MARKERS
+        self._promote_names()
+
+    def _promote_names(self) -> None:
+        """Put multi-word names ("San Francisco") before the proper nouns they contain."""
+        names = [phrase for phrase in self.phrases if _is_name(phrase)]
+        if not names:
+            return
+        inside = {word for name in names for word in words_of(name)}
+        self.proper_nouns = [*names, *(noun for noun in self.proper_nouns if noun not in inside)]
 
     def _add(self, hint: str, position: int, seen: set[str]) -> str | None:
         number = _as_number(hint)
@@ -95,6 +107,11 @@ class HintPool:
         """
         others = [word for word in self.keywords if word not in self.topics]
         return [*self.topics, *others][:count]
+
+
+def _is_name(phrase: str) -> bool:
+    words = words_of(phrase)
+    return len(words) > 1 and all(word[:1].isupper() or word.isdigit() for word in words)
 
 
 def _as_number(text: str) -> int | float | None:

@@ -25,6 +25,10 @@ class GenerationRequest:
         reasoning: Whether the model is a reasoning model (prefixes a think block).
         reply_tokens: Target length of free-text replies, in tokens.
         seed: Extra seed; replies are reproducible for the same history and seed.
+        completion: The request is a raw text completion (the server sets it for raw
+            prompts: ``completeRawText`` and predictions whose prompt template the
+            client supplied); the text of the last user message is then continued
+            verbatim instead of answered, and no tool is called.
     """
 
     model_key: str
@@ -36,6 +40,7 @@ class GenerationRequest:
     reasoning: bool = False
     reply_tokens: int = DEFAULT_REPLY_TOKENS
     seed: int | None = None
+    completion: bool = False
 
     def __post_init__(self) -> None:
         """Reject impossible settings early.

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ._text import numbers_in, quoted_strings_in, significant_words, stem, words_of
+from .phrases import PHRASE_PARAMETER_WORDS, string_candidates
 from .schema_instance import generate_instance
 from .schema_refs import SchemaError
 from .schema_validation import is_valid
@@ -37,12 +38,19 @@ _SYNONYMS: dict[str, str] = {
         "subtract": "subtract minus difference subtraction",
         "multiply": "multiply times product multiplication multiplied",
         "divide": "divide divided division quotient",
-        "weather": "weather temperature forecast rain sunny",
-        "search": "search find lookup",
+        "weather": "weather temperature forecast rain sunny warm humid snow windy cloudy stormy",
+        "search": "search lookup google browse",
         "time": "time clock",
     }.items()
     for word in words.split()
 }
+_STRONG_CONCEPTS = frozenset({"add", "subtract", "multiply", "divide", "weather", "search", "time"})
+_LOOK_UP_RE = re.compile(r"\blook(?:ing|s|ed)?\s+up\b", re.IGNORECASE)
+_EXPLICIT_TOOL_RE = re.compile(
+    r"\b(?:use|call|using|invoke|run|with|via)\s+(?:the|a|an|your|this|that|any|one|some)?\s*"
+    r"(?:tool|tools|function|functions)\b",
+    re.IGNORECASE,
+)
 _EMPTY_PARAMETERS: Mapping[str, Any] = {"type": "object", "properties": {}}
 
 
@@ -107,7 +115,7 @@ def plan_tool_calls(
     best = best_tool(tools, user_text)
     if best is not None:
         return [PlannedCall(best, user_text)]
-    if required:
+    if required or _EXPLICIT_TOOL_RE.search(user_text):
         scores = [_score(tool, user_text) for tool in tools]
         return [PlannedCall(tools[scores.index(max(scores))], user_text)]
     return []
@@ -139,18 +147,21 @@ def tool_arguments(call: PlannedCall, *, hints: Sequence[str], seed: int) -> dic
         if not is_valid({}, schema, schema):
             raise SchemaError(f"parameters of tool {call.tool.name!r} do not describe an object")
         generated = {}
-    filled = _filled_from_request(schema, call.request_text)
+    filled = _filled_from_request(schema, call.request_text, call.tool.name)
     candidate = {**generated, **filled}
     return candidate if is_valid(candidate, schema, schema) else generated
 
 
-def _filled_from_request(schema: Mapping[str, Any], text: str) -> dict[str, Any]:
+def _filled_from_request(schema: Mapping[str, Any], text: str, tool_name: str) -> dict[str, Any]:
     properties = schema.get("properties")
     if not isinstance(properties, Mapping):
         return {}
     numbers = list(numbers_in(text))
     quoted = quoted_strings_in(text)
     mentioned = {word.lower() for word in words_of(text)}
+    required = set(schema.get("required", ()))
+    exclude = frozenset(_name_parts(tool_name)) | {"tool", "tools", "function"}
+    used: set[str] = set()
     filled: dict[str, Any] = {}
     for name, sub in properties.items():
         value = _first_valid(numbers, sub, schema)
@@ -158,9 +169,25 @@ def _filled_from_request(schema: Mapping[str, Any], text: str) -> dict[str, Any]
             value = _first_valid(quoted, sub, schema)
         if value is None:
             value = _mentioned_enum_value(sub, schema, mentioned)
+        if value is None and _takes_phrase(sub, name, required):
+            phrases = string_candidates(text, _name_parts(name), exclude=exclude)
+            value = _first_valid([p for p in phrases if p not in used], sub, schema)
         if value is not None:
             filled[name] = value
+            used.add(str(value))
     return filled
+
+
+def _takes_phrase(sub: Any, name: str, required: set[str]) -> bool:
+    """Tell whether a free-form phrase of the prompt may fill this string parameter."""
+    if not isinstance(sub, Mapping):
+        return False
+    types = sub.get("type")
+    if types != "string" and not (isinstance(types, list) and "string" in types):
+        return False
+    if any(key in sub for key in ("enum", "const", "format")):
+        return False
+    return name in required or bool(set(_name_parts(name)) & PHRASE_PARAMETER_WORDS)
 
 
 def _first_valid(pool: list[Any], sub: Any, root: Mapping[str, Any]) -> Any:
@@ -196,8 +223,14 @@ def _calls_per_clause(tools: Sequence[ToolSpec], text: str) -> list[PlannedCall]
 
 
 def _score(tool: ToolSpec, text: str) -> int:
+    """Score how well ``text`` asks for ``tool``: 100+ for a name mention, else the overlap.
+
+    The overlap counts the concepts shared with the description, action concepts such
+    as "add" or "weather" twice (so "What is 12 + 30?" is enough for "Add two numbers.").
+    """
     concepts = _concepts(text)
-    overlap = len(_concepts(tool.description) & concepts)
+    shared = _concepts(tool.description) & concepts
+    overlap = len(shared) + len(shared & _STRONG_CONCEPTS)
     return 100 + overlap if _mentions_name(tool, text) else overlap
 
 
@@ -222,6 +255,7 @@ def _name_parts(name: str) -> list[str]:
 
 
 def _concepts(text: str) -> set[str]:
+    text = _LOOK_UP_RE.sub("lookup", text)
     concepts = {_concept(word.lower()) for word in significant_words(text)}
     symbols = _OPERATOR_RE.findall(text)
     return concepts | {_SYMBOL_CONCEPTS[symbol] for symbol in symbols}
