@@ -237,6 +237,9 @@ class Emulator:
             process_request=self._process_request,
             max_size=MAX_FRAME_BYTES,
             compression=None,
+            # The server never pings: a client that reads slowly behind a long stream would
+            # miss the pong deadline and be disconnected. Clients' own pings are answered.
+            ping_interval=None,
         )
         sockets = list(self._server.sockets)
         self._port = int(sockets[0].getsockname()[1]) if sockets else self._requested_port
