@@ -70,8 +70,9 @@ class TextRequest:
             ``completeRawText`` and the Python client's ``complete``); ``messages`` then
             hold it as one user message for engines that only chat.
 
-    The deterministic engine ignores the sampling fields and ``raw_prompt``; the server
-    applies stop strings and the token limit itself whatever the engine does.
+    The deterministic engine ignores the sampling fields and continues the text of a
+    ``raw_prompt`` instead of answering it; the server applies stop strings and the token
+    limit itself whatever the engine does.
     """
 
     model_key: str
@@ -194,6 +195,7 @@ class DeterministicTextEngine:
             reasoning=request.reasoning,
             reply_tokens=request.reply_tokens,
             seed=request.seed,
+            completion=request.raw_prompt is not None,
         )
         try:
             for piece in self.engine.generate(wire_request):

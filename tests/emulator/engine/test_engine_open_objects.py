@@ -102,3 +102,13 @@ def test_open_objects_are_reproducible() -> None:
     messages = [user("Give me JSON with fields title and summary about whales")]
 
     assert _value(messages, OBJECT) == _value(messages, OBJECT)
+
+
+def test_schema_fields_for_places_use_multi_word_names() -> None:
+    schema = {
+        "type": "object",
+        "properties": {"city": {"type": "string"}},
+        "required": ["city"],
+    }
+
+    assert _value([user("Describe San Francisco in one line")], schema) == {"city": "San Francisco"}

@@ -3,7 +3,10 @@
 A tool *matches* a request when the request mentions the tool's name (case-, ``_``-, ``-``-
 and space-insensitive, e.g. ``get_weather`` ~ "get weather"), or mentions every distinctive
 word of the name through a known synonym ("plus" for ``add``, "weather" for
-``get_current_weather``), or shares at least two significant words with the description.
+``get_current_weather``), or shares at least two significant words with the description
+(an action concept such as "add" or "weather" counts twice, so "What is 12 + 30?" calls a
+tool described as "Add two numbers."). A prompt that explicitly asks for a tool ("use the
+tool") calls the best scoring one even without a match.
 """
 
 from __future__ import annotations
@@ -136,7 +139,10 @@ def tool_arguments(call: PlannedCall, *, hints: Sequence[str], seed: int) -> dic
     """Return arguments for ``call`` that validate against the tool's parameters schema.
 
     Numbers written in the request fill numeric parameters in order (when within bounds),
-    and quoted strings fill string parameters in order; the rest is generated.
+    quoted strings fill string parameters in order, mentioned enum values fill enums, and
+    required (or place, person, query and expression) string parameters take a phrase of
+    the request (:func:`.phrases.string_candidates`: ``"San Francisco"``, ``"population of
+    France"``, ``"12 * 7"``); the rest is generated. Values that break the schema are skipped.
 
     Raises:
         ValueError: If the parameters schema has no instance or is not supported.
