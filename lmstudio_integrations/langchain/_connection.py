@@ -1,4 +1,5 @@
-"""The connection fields of every LangChain model, and the mapping of core errors.
+"""The connection fields of every LangChain model, the prediction fields of the chat and
+completion models, and the mapping of core errors.
 
 The clients themselves (lazy, one async client per event loop, model handles resolved
 again after an unload) are built by :mod:`lmstudio_integrations._clients`, shared with the
@@ -11,14 +12,21 @@ import contextlib
 from collections.abc import Iterator, Mapping
 from typing import Any, Literal
 
+from langchain_core.language_models import LangSmithParams
 from langchain_core.utils import secret_from_env
 from lmstudio_core import LMStudioError
 from pydantic import BaseModel, Field, PrivateAttr, SecretStr
 
 from .._clients import ClientSettings, ModelClients
-from ._convert import to_langchain_error
+from ._convert import PROVIDER, to_langchain_error
 
-__all__ = ["TOKEN_ENV_VARS", "LMStudioConnection", "lmstudio_errors", "merge_options"]
+__all__ = [
+    "TOKEN_ENV_VARS",
+    "LMStudioConnection",
+    "LMStudioPredictionModel",
+    "lmstudio_errors",
+    "merge_options",
+]
 
 TOKEN_ENV_VARS = ("LM_API_TOKEN", "LMSTUDIO_API_TOKEN")
 """Environment variables read, in order, for the API token."""
@@ -108,6 +116,86 @@ class LMStudioConnection(BaseModel):
         Not required: the connection of a loop is also closed when ``asyncio.run`` ends."""
         if self._clients is not None:
             await self._clients.aclose()
+
+
+class LMStudioPredictionModel(LMStudioConnection):
+    """The model and prediction options of ``ChatLMStudio`` and ``LMStudioLLM``, and the
+    LangChain plumbing they share.
+
+    List it before the LangChain base class (``class ChatLMStudio(LMStudioPredictionModel,
+    BaseChatModel)``): langchain-core defines ``lc_secrets``, ``is_lc_serializable`` and
+    ``_identifying_params`` too, and the definitions here must come first.
+    """
+
+    model: str
+    """Model key, path or loaded instance identifier (e.g. ``qwen2.5-7b-instruct``)."""
+    temperature: float | None = None
+    max_tokens: int | None = None
+    """Maximum number of tokens to generate."""
+    stop: list[str] | None = None
+    """Stop strings."""
+    top_p: float | None = None
+    top_k: int | None = None
+    repeat_penalty: float | None = None
+    seed: int | None = None
+    preset: str | None = None
+    """Name of an LM Studio preset to apply (explicit options override it)."""
+    extra_config: dict[str, Any] | None = None
+    """Other lmstudio-core prediction options (``min_p``, ``context_overflow_policy``,
+    ``draft_model``, ``raw={"llm.prediction.<key>": value}``, ...)."""
+    streaming: bool = False
+    """Report the tokens of ``invoke`` to the callbacks as they arrive."""
+
+    @classmethod
+    def is_lc_serializable(cls) -> bool:
+        return True
+
+    @property
+    def lc_secrets(self) -> dict[str, str]:
+        return {"api_key": "LM_API_TOKEN"}
+
+    def _model_options(self) -> dict[str, Any]:
+        """Prediction options of the fields a subclass adds (``None``: not set)."""
+        return {}
+
+    def _prediction_options(self) -> dict[str, Any]:
+        return merge_options(
+            self.extra_config,
+            {
+                "temperature": self.temperature,
+                "max_tokens": self.max_tokens,
+                "stop": self.stop,
+                "top_p": self.top_p,
+                "top_k": self.top_k,
+                "repeat_penalty": self.repeat_penalty,
+                "seed": self.seed,
+                **self._model_options(),
+            },
+        )
+
+    @property
+    def _identifying_params(self) -> dict[str, Any]:
+        return {"model": self.model, "base_url": self.base_url, **self._prediction_options()}
+
+    def _ls_params(
+        self,
+        model_type: Literal["chat", "llm"],
+        stop: list[str] | None,
+        model: Any,
+        temperature: Any,
+        max_tokens: Any,
+    ) -> LangSmithParams:
+        """LangSmith's tracing parameters of a call to ``model`` (``None``: this one's)."""
+        params = LangSmithParams(
+            ls_provider=PROVIDER, ls_model_name=str(model or self.model), ls_model_type=model_type
+        )
+        if isinstance(temperature, int | float):
+            params["ls_temperature"] = float(temperature)
+        if isinstance(max_tokens, int):
+            params["ls_max_tokens"] = max_tokens
+        if stop or self.stop:
+            params["ls_stop"] = list(stop or self.stop or [])
+        return params
 
 
 def merge_options(*layers: Mapping[str, Any] | None) -> dict[str, Any]:

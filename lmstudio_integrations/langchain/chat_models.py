@@ -38,9 +38,8 @@ from lmstudio_core import (
 )
 from pydantic import BaseModel, ConfigDict, PrivateAttr
 
-from ._connection import LMStudioConnection, lmstudio_errors, merge_options
+from ._connection import LMStudioPredictionModel, lmstudio_errors, merge_options
 from ._convert import (
-    PROVIDER,
     ChunkBuilder,
     adapter_profile,
     messages_to_history,
@@ -70,7 +69,7 @@ class _Request:
         return llm.respond_stream(self.history, **self.arguments)
 
 
-class ChatLMStudio(BaseChatModel, LMStudioConnection):
+class ChatLMStudio(LMStudioPredictionModel, BaseChatModel):
     """LM Studio chat model, on LM Studio's native WebSocket API.
 
     Setup: install ``lmstudio-integrations``, start LM Studio's server (or
@@ -98,29 +97,11 @@ class ChatLMStudio(BaseChatModel, LMStudioConnection):
 
     model_config = ConfigDict(extra="forbid")
 
-    model: str
-    """Model key, path or loaded instance identifier (e.g. ``qwen2.5-7b-instruct``)."""
-    temperature: float | None = None
-    max_tokens: int | None = None
-    """Maximum number of tokens to generate."""
-    stop: list[str] | None = None
-    """Stop strings."""
-    top_p: float | None = None
-    top_k: int | None = None
-    repeat_penalty: float | None = None
-    seed: int | None = None
     reasoning: bool | None = None
     """Whether reasoning models think before answering (``None``: the model's default).
     Reasoning is returned apart from the answer either way."""
     reasoning_budget: int | None = None
     """Maximum number of reasoning tokens, where the model supports a budget."""
-    preset: str | None = None
-    """Name of an LM Studio preset to apply (explicit options override it)."""
-    extra_config: dict[str, Any] | None = None
-    """Other lmstudio-core prediction options (``min_p``, ``context_overflow_policy``,
-    ``draft_model``, ``raw={"llm.prediction.<key>": value}``, ...)."""
-    streaming: bool = False
-    """Stream the response of ``invoke`` through the callbacks."""
 
     _profile_from_server: bool = PrivateAttr(default=False)
 
@@ -130,49 +111,13 @@ class ChatLMStudio(BaseChatModel, LMStudioConnection):
     def _llm_type(self) -> str:
         return "lmstudio-chat"
 
-    @classmethod
-    def is_lc_serializable(cls) -> bool:
-        return True
-
-    @property
-    def lc_secrets(self) -> dict[str, str]:
-        return {"api_key": "LM_API_TOKEN"}
-
-    def _prediction_options(self) -> dict[str, Any]:
-        return merge_options(
-            self.extra_config,
-            {
-                "temperature": self.temperature,
-                "max_tokens": self.max_tokens,
-                "stop": self.stop,
-                "top_p": self.top_p,
-                "top_k": self.top_k,
-                "repeat_penalty": self.repeat_penalty,
-                "seed": self.seed,
-                "enable_thinking": self.reasoning,
-                "reasoning_budget": self.reasoning_budget,
-            },
-        )
-
-    @property
-    def _identifying_params(self) -> dict[str, Any]:
-        return {"model": self.model, "base_url": self.base_url, **self._prediction_options()}
+    def _model_options(self) -> dict[str, Any]:
+        return {"enable_thinking": self.reasoning, "reasoning_budget": self.reasoning_budget}
 
     def _get_ls_params(self, stop: list[str] | None = None, **kwargs: Any) -> LangSmithParams:
-        params = LangSmithParams(
-            ls_provider=PROVIDER,
-            ls_model_name=str(kwargs.get("model") or self.model),
-            ls_model_type="chat",
-        )
         temperature = kwargs.get("temperature", self.temperature)
-        if isinstance(temperature, int | float):
-            params["ls_temperature"] = float(temperature)
         max_tokens = kwargs.get("max_tokens", self.max_tokens)
-        if isinstance(max_tokens, int):
-            params["ls_max_tokens"] = max_tokens
-        if stop or self.stop:
-            params["ls_stop"] = list(stop or self.stop or [])
-        return params
+        return self._ls_params("chat", stop, kwargs.get("model"), temperature, max_tokens)
 
     def _resolve_model_profile(self) -> ModelProfile | None:
         return adapter_profile()

@@ -11,13 +11,13 @@ from langchain_core.outputs import Generation, GenerationChunk, LLMResult
 from lmstudio_core import PredictionResult
 from pydantic import ConfigDict
 
-from ._connection import LMStudioConnection, lmstudio_errors, merge_options
-from ._convert import PROVIDER, completion_chunk, completion_info
+from ._connection import LMStudioPredictionModel, lmstudio_errors, merge_options
+from ._convert import completion_chunk, completion_info
 
 __all__ = ["LMStudioLLM"]
 
 
-class LMStudioLLM(BaseLLM, LMStudioConnection):
+class LMStudioLLM(LMStudioPredictionModel, BaseLLM):
     """LM Studio text completion: the prompt is continued as is, without a chat template.
 
     Example:
@@ -34,65 +34,12 @@ class LMStudioLLM(BaseLLM, LMStudioConnection):
 
     model_config = ConfigDict(extra="forbid")
 
-    model: str
-    """Model key, path or loaded instance identifier."""
-    temperature: float | None = None
-    max_tokens: int | None = None
-    stop: list[str] | None = None
-    top_p: float | None = None
-    top_k: int | None = None
-    repeat_penalty: float | None = None
-    seed: int | None = None
-    preset: str | None = None
-    """Name of an LM Studio preset to apply."""
-    extra_config: dict[str, Any] | None = None
-    """Other lmstudio-core prediction options (``min_p``, ``raw={...}``, ...)."""
-    streaming: bool = False
-    """Report the tokens of ``invoke``/``generate`` to the callbacks as they arrive."""
-
     @property
     def _llm_type(self) -> str:
         return "lmstudio-llm"
 
-    @classmethod
-    def is_lc_serializable(cls) -> bool:
-        return True
-
-    @property
-    def lc_secrets(self) -> dict[str, str]:
-        return {"api_key": "LM_API_TOKEN"}
-
-    def _prediction_options(self) -> dict[str, Any]:
-        return merge_options(
-            self.extra_config,
-            {
-                "temperature": self.temperature,
-                "max_tokens": self.max_tokens,
-                "stop": self.stop,
-                "top_p": self.top_p,
-                "top_k": self.top_k,
-                "repeat_penalty": self.repeat_penalty,
-                "seed": self.seed,
-            },
-        )
-
-    @property
-    def _identifying_params(self) -> dict[str, Any]:
-        return {"model": self.model, "base_url": self.base_url, **self._prediction_options()}
-
     def _get_ls_params(self, stop: list[str] | None = None, **kwargs: Any) -> LangSmithParams:
-        params = LangSmithParams(
-            ls_provider=PROVIDER,
-            ls_model_name=str(kwargs.get("model") or self.model),
-            ls_model_type="llm",
-        )
-        if self.temperature is not None:
-            params["ls_temperature"] = self.temperature
-        if self.max_tokens is not None:
-            params["ls_max_tokens"] = self.max_tokens
-        if stop or self.stop:
-            params["ls_stop"] = list(stop or self.stop or [])
-        return params
+        return self._ls_params("llm", stop, kwargs.get("model"), self.temperature, self.max_tokens)
 
     def _arguments(
         self, stop: list[str] | None, kwargs: dict[str, Any]
@@ -114,12 +61,9 @@ class LMStudioLLM(BaseLLM, LMStudioConnection):
         with lmstudio_errors():
             items = self.clients.stream(model, lambda llm: llm.complete_stream(prompt, **arguments))
             for item in items:
-                if isinstance(item, PredictionResult):
-                    chunk = GenerationChunk(text="", generation_info=completion_info(item, model))
-                else:
-                    chunk = completion_chunk(item)  # type: ignore[assignment]
-                    if chunk is None:
-                        continue
+                chunk = _chunk(item, model)
+                if chunk is None:
+                    continue
                 if run_manager is not None:
                     run_manager.on_llm_new_token(chunk.text, chunk=chunk)
                 yield chunk
@@ -137,12 +81,9 @@ class LMStudioLLM(BaseLLM, LMStudioConnection):
                 model, lambda llm: llm.complete_stream(prompt, **arguments)
             )
             async for item in items:
-                if isinstance(item, PredictionResult):
-                    chunk = GenerationChunk(text="", generation_info=completion_info(item, model))
-                else:
-                    chunk = completion_chunk(item)  # type: ignore[assignment]
-                    if chunk is None:
-                        continue
+                chunk = _chunk(item, model)
+                if chunk is None:
+                    continue
                 if run_manager is not None:
                     await run_manager.on_llm_new_token(chunk.text, chunk=chunk)
                 yield chunk
@@ -174,6 +115,13 @@ class LMStudioLLM(BaseLLM, LMStudioConnection):
             chunks = [chunk async for chunk in self._astream(prompt, stop, tokens_to, **kwargs)]
             generations.append([_aggregate(chunks)])
         return LLMResult(generations=generations)
+
+
+def _chunk(item: Any, model: str) -> GenerationChunk | None:
+    """The chunk of a stream's event (``None``: nothing to report) or final result."""
+    if isinstance(item, PredictionResult):
+        return GenerationChunk(text="", generation_info=completion_info(item, model))
+    return completion_chunk(item)
 
 
 def _aggregate(chunks: list[GenerationChunk]) -> Generation:

@@ -5,15 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from llama_index.core.base.embeddings.base import BaseEmbedding, Embedding
-from llama_index.core.bridge.pydantic import Field, PrivateAttr
-from lmstudio_core import DEFAULT_TTL, AsyncClient, Client, Timeouts
+from llama_index.core.bridge.pydantic import Field
+from lmstudio_core import DEFAULT_TTL, Timeouts
 
-from .._clients import ClientSettings, ModelClients
+from ._connection import LMStudioConnection
 
 __all__ = ["LMStudioEmbedding"]
 
 
-class LMStudioEmbedding(BaseEmbedding):
+class LMStudioEmbedding(LMStudioConnection, BaseEmbedding):
     """An LM Studio embedding model as a LlamaIndex embedding model.
 
     Texts are sent as strings, ``embed_batch_size`` at a time (each batch pipelined on one
@@ -70,38 +70,9 @@ class LMStudioEmbedding(BaseEmbedding):
         "until unloaded). A model that is already loaded keeps its own TTL.",
     )
 
-    _clients: ModelClients = PrivateAttr()
-
-    def __init__(
-        self,
-        *,
-        client: Client | None = None,
-        async_client: AsyncClient | None = None,
-        **data: Any,
-    ) -> None:
-        """Args: the fields above; ``client`` / ``async_client``: SDK clients to use
-        instead of building new ones (they are not closed by :meth:`close`)."""
-        super().__init__(**data)
-        settings = ClientSettings(
-            self.base_url,
-            self.api_token,
-            self.request_timeout,
-            self.max_retries,
-            {"config": self.load_config, "ttl": self.ttl},
-        )
-        self._clients = ModelClients(settings, client=client, async_client=async_client)
-
     @classmethod
     def class_name(cls) -> str:
         return "LMStudioEmbedding"
-
-    def close(self) -> None:
-        """Close the blocking connection (a later call reconnects)."""
-        self._clients.close()
-
-    async def aclose(self) -> None:
-        """Close the connection of the running event loop (a later call reconnects)."""
-        await self._clients.aclose()
 
     @staticmethod
     def _with(instruction: str | None, text: str) -> str:

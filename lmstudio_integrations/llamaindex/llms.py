@@ -24,7 +24,7 @@ from llama_index.core.base.llms.types import (
     LLMMetadata,
     MessageRole,
 )
-from llama_index.core.bridge.pydantic import Field, PrivateAttr
+from llama_index.core.bridge.pydantic import Field
 from llama_index.core.constants import DEFAULT_CONTEXT_WINDOW, DEFAULT_NUM_OUTPUTS
 from llama_index.core.instrumentation.events.llm import (
     LLMStructuredPredictEndEvent,
@@ -41,16 +41,14 @@ from llama_index_instrumentation import get_dispatcher
 from lmstudio_core import (
     DEFAULT_TTL,
     LLM,
-    AsyncClient,
     AsyncLLM,
     AsyncPredictionStream,
-    Client,
     PredictionResult,
     PredictionStream,
     Timeouts,
 )
 
-from .._clients import ClientSettings, ModelClients
+from ._connection import LMStudioConnection
 from ._convert import ResponseBuilder, keep_first_tool_call, to_history, tool_selections
 
 if TYPE_CHECKING:
@@ -62,7 +60,7 @@ logger = logging.getLogger(__name__)
 dispatcher = get_dispatcher(__name__)
 
 
-class LMStudio(FunctionCallingLLM):
+class LMStudio(LMStudioConnection, FunctionCallingLLM):
     """An LM Studio model as a LlamaIndex LLM, over LM Studio's native WebSocket API.
 
     Chat, completion, streaming (with reasoning as ``ThinkingBlock`` values), tool calling,
@@ -144,43 +142,11 @@ class LMStudio(FunctionCallingLLM):
         description="More prediction options for every call, e.g. {'top_k': 40, 'seed': 1}.",
     )
 
-    _clients: ModelClients = PrivateAttr()
-
-    def __init__(
-        self,
-        *,
-        client: Client | None = None,
-        async_client: AsyncClient | None = None,
-        **data: Any,
-    ) -> None:
-        """Args: the fields above; ``client`` / ``async_client``: SDK clients to use
-        instead of building new ones (they are not closed by :meth:`close`)."""
-        super().__init__(**data)
-        settings = ClientSettings(
-            self.base_url,
-            self.api_token,
-            self.request_timeout,
-            self.max_retries,
-            {"config": self.load_config, "ttl": self.ttl},
-        )
-        self._clients = ModelClients(settings, client=client, async_client=async_client)
-
     @classmethod
     def class_name(cls) -> str:
         return "LMStudio_llm"
 
     # -- clients and metadata -----------------------------------------------------------
-
-    def close(self) -> None:
-        """Close the blocking connection (a later call reconnects)."""
-        self._clients.close()
-
-    async def aclose(self) -> None:
-        """Close the connection of the running event loop (a later call reconnects).
-
-        Not required: the connection of a loop is also closed when ``asyncio.run`` ends.
-        """
-        await self._clients.aclose()
 
     def _metadata(self, *, fetch: bool) -> LLMMetadata:
         info = self._clients.info("llm", self.model_name)
@@ -386,6 +352,17 @@ class LMStudio(FunctionCallingLLM):
     ) -> list[ChatMessage]:
         return self._extend_messages(prompt.format_messages(llm=self, **prompt_args))
 
+    def _start_structured(
+        self, output_cls: type[Model], prompt: PromptTemplate, prompt_args: dict[str, Any]
+    ) -> list[ChatMessage]:
+        """Report the start of a structured prediction; its messages."""
+        dispatcher.event(
+            LLMStructuredPredictStartEvent(
+                output_cls=output_cls, template=prompt, template_args=prompt_args
+            )
+        )
+        return self._structured_messages(prompt, prompt_args)
+
     @dispatcher.span
     def structured_predict(
         self,
@@ -401,12 +378,7 @@ class LMStudio(FunctionCallingLLM):
                 output_cls, prompt, llm_kwargs, **prompt_args
             )
             return result
-        dispatcher.event(
-            LLMStructuredPredictStartEvent(
-                output_cls=output_cls, template=prompt, template_args=prompt_args
-            )
-        )
-        messages = self._structured_messages(prompt, prompt_args)
+        messages = self._start_structured(output_cls, prompt, prompt_args)
         response = self.chat(messages, response_format=output_cls, **(llm_kwargs or {}))
         output: Model = output_cls.model_validate_json(response.message.content or "")
         dispatcher.event(LLMStructuredPredictEndEvent(output=output))
@@ -426,12 +398,7 @@ class LMStudio(FunctionCallingLLM):
                 output_cls, prompt, llm_kwargs, **prompt_args
             )
             return result
-        dispatcher.event(
-            LLMStructuredPredictStartEvent(
-                output_cls=output_cls, template=prompt, template_args=prompt_args
-            )
-        )
-        messages = self._structured_messages(prompt, prompt_args)
+        messages = self._start_structured(output_cls, prompt, prompt_args)
         response = await self.achat(messages, response_format=output_cls, **(llm_kwargs or {}))
         output: Model = output_cls.model_validate_json(response.message.content or "")
         dispatcher.event(LLMStructuredPredictEndEvent(output=output))

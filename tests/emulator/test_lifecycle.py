@@ -170,3 +170,16 @@ def test_cli_terminate(tmp_path: Path) -> None:
     process.terminate()
     process.communicate(timeout=10)
     assert process.returncode == 0
+
+
+def test_client_socket_count_sees_only_client_sides(lmstudio_emulator: EmulatorThread) -> None:
+    import socket
+
+    assert lmstudio_emulator.client_socket_count() == 0
+    first = socket.create_connection((lmstudio_emulator.host, lmstudio_emulator.port))
+    second = socket.create_connection((lmstudio_emulator.host, lmstudio_emulator.port))
+    assert lmstudio_emulator.client_socket_count() == 2
+    first.close()
+    assert lmstudio_emulator.client_socket_count() == 1
+    second.close()
+    assert lmstudio_emulator.client_socket_count() == 0

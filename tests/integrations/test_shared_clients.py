@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import os
 from typing import TYPE_CHECKING
 
 import pytest
@@ -21,10 +20,6 @@ if TYPE_CHECKING:
 EMBEDDING_MODEL = "text-embedding-nomic-embed-text-v1.5"
 
 
-def open_fds() -> int:
-    return len(os.listdir("/proc/self/fd"))
-
-
 def _embed_in_a_loop_closed_without_cleanup(clients: ModelClients) -> None:
     loop = asyncio.new_event_loop()
     try:
@@ -38,20 +33,22 @@ def clients(lmstudio_emulator: EmulatorThread) -> ModelClients:
     return ModelClients(ClientSettings(lmstudio_emulator.base_url))
 
 
-def test_close_frees_the_clients_of_closed_loops(clients: ModelClients) -> None:
+def test_close_frees_the_clients_of_closed_loops(
+    clients: ModelClients, lmstudio_emulator: EmulatorThread
+) -> None:
     gc.collect()
-    before = open_fds()
+    before = lmstudio_emulator.client_socket_count()
     for _ in range(3):
         _embed_in_a_loop_closed_without_cleanup(clients)
-    assert open_fds() > before
+    assert lmstudio_emulator.client_socket_count() > before
     clients.close()
     gc.collect()
-    assert open_fds() <= before
+    assert lmstudio_emulator.client_socket_count() <= before
 
 
-def test_the_next_call_frees_them(clients: ModelClients) -> None:
+def test_the_next_call_frees_them(clients: ModelClients, lmstudio_emulator: EmulatorThread) -> None:
     gc.collect()
-    before = open_fds()
+    before = lmstudio_emulator.client_socket_count()
     _embed_in_a_loop_closed_without_cleanup(clients)
     assert clients.embed(EMBEDDING_MODEL, ["b"])  # a blocking call
     _embed_in_a_loop_closed_without_cleanup(clients)
@@ -63,15 +60,17 @@ def test_the_next_call_frees_them(clients: ModelClients) -> None:
     asyncio.run(embed_and_close())
     clients.close()
     gc.collect()
-    assert open_fds() <= before
+    assert lmstudio_emulator.client_socket_count() <= before
 
 
-def test_asyncio_run_closes_its_loop_client(clients: ModelClients) -> None:
+def test_asyncio_run_closes_its_loop_client(
+    clients: ModelClients, lmstudio_emulator: EmulatorThread
+) -> None:
     gc.collect()
-    before = open_fds()
+    before = lmstudio_emulator.client_socket_count()
     asyncio.run(clients.aembed(EMBEDDING_MODEL, ["a"]))  # cancels the guard: closed
     gc.collect()
-    assert open_fds() <= before
+    assert lmstudio_emulator.client_socket_count() <= before
 
 
 async def test_the_loop_client_is_shared_and_aclose_closes_it(clients: ModelClients) -> None:
@@ -91,20 +90,22 @@ async def test_llamaindex_asyncio_run_inside_a_running_loop(
     that loop; the adapter frees that loop's client on its next call."""
     model = LMStudioEmbedding(model_name=EMBEDDING_MODEL, base_url=lmstudio_emulator.base_url)
     gc.collect()
-    before = open_fds()
+    before = lmstudio_emulator.client_socket_count()
     vector = asyncio_run(model.aget_query_embedding("hello"))
-    assert open_fds() > before  # that loop is closed, its client not yet
+    assert (
+        lmstudio_emulator.client_socket_count() > before
+    )  # that loop is closed, its client not yet
     assert await model.aget_query_embedding("hello") == vector
     await model.aclose()
     model.close()
     gc.collect()
-    assert open_fds() <= before
+    assert lmstudio_emulator.client_socket_count() <= before
 
 
 def test_the_langchain_adapter_uses_the_same_helper(lmstudio_emulator: EmulatorThread) -> None:
     embeddings = LMStudioEmbeddings(model=EMBEDDING_MODEL, base_url=lmstudio_emulator.base_url)
     gc.collect()
-    before = open_fds()
+    before = lmstudio_emulator.client_socket_count()
     loop = asyncio.new_event_loop()
     try:
         loop.run_until_complete(embeddings.aembed_query("hello"))
@@ -113,4 +114,4 @@ def test_the_langchain_adapter_uses_the_same_helper(lmstudio_emulator: EmulatorT
     assert isinstance(embeddings.clients, ModelClients)
     embeddings.close()
     gc.collect()
-    assert open_fds() <= before
+    assert lmstudio_emulator.client_socket_count() <= before

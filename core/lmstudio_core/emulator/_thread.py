@@ -24,6 +24,7 @@ from ._faults import Faults
 from ._instances import LoadedInstance
 from ._record import ReceivedRecord
 from ._server import Emulator
+from ._sockets import count_client_sockets
 
 __all__ = ["EmulatorThread", "ThreadSafeEngine", "run_in_thread"]
 
@@ -230,6 +231,10 @@ class EmulatorThread:
         ):
             return func()
         return self.call(func)
+
+    def client_socket_count(self) -> int:
+        """Sockets this process holds open to the emulator (Linux; for leak tests)."""
+        return count_client_sockets(self.port)
 
     def loaded_identifiers(self, domain: str | None = None) -> list[str]:
         """Identifiers of the loaded instances (of one domain: ``llm``/``embedding``)."""

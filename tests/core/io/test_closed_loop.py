@@ -9,16 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import os
 from typing import Any
 
 from lmstudio_core import AsyncClient
 
 from .conftest import EMBEDDING_KEY, LLM_KEY, TEST_TIMEOUTS
-
-
-def open_fds() -> int:
-    return len(os.listdir("/proc/self/fd"))
 
 
 async def _use(client: AsyncClient) -> int:
@@ -38,33 +33,33 @@ def _run_and_close_without_cleanup(client: AsyncClient) -> None:
 
 def test_close_in_another_loop_frees_the_sockets(lmstudio_emulator: Any) -> None:
     gc.collect()
-    before = open_fds()
+    before = lmstudio_emulator.client_socket_count()
     client = AsyncClient(lmstudio_emulator.base_url, timeout=TEST_TIMEOUTS, max_retries=1)
     _run_and_close_without_cleanup(client)
-    assert open_fds() > before  # the closed loop stranded them
+    assert lmstudio_emulator.client_socket_count() > before  # the closed loop stranded them
     asyncio.run(client.close())
     assert client.closed
     del client
     gc.collect()
-    assert open_fds() <= before
+    assert lmstudio_emulator.client_socket_count() <= before
 
 
 def test_the_client_reconnects_in_a_new_loop(lmstudio_emulator: Any) -> None:
     gc.collect()
-    before = open_fds()
+    before = lmstudio_emulator.client_socket_count()
     client = AsyncClient(lmstudio_emulator.base_url, timeout=TEST_TIMEOUTS, max_retries=1)
     _run_and_close_without_cleanup(client)
-    stranded = open_fds()
+    stranded = lmstudio_emulator.client_socket_count()
 
     async def use_and_close(client: AsyncClient) -> int:
         async with client:
             return await _use(client)
 
     assert asyncio.run(use_and_close(client)) == 1
-    assert open_fds() < stranded
+    assert lmstudio_emulator.client_socket_count() < stranded
     del client
     gc.collect()
-    assert open_fds() <= before
+    assert lmstudio_emulator.client_socket_count() <= before
 
 
 def test_a_dropped_client_of_a_closed_loop_is_released_quietly(lmstudio_emulator: Any) -> None:

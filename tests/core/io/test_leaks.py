@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import os
 import threading
 import time
 from typing import Any
@@ -12,10 +11,6 @@ from typing import Any
 from lmstudio_core import AsyncClient, Client, TextFragment
 
 from .conftest import LLM_KEY
-
-
-def open_fds() -> int:
-    return len(os.listdir("/proc/self/fd"))
 
 
 def settle(baseline_threads: int) -> None:
@@ -30,7 +25,7 @@ def test_sync_clients_and_streams_leave_no_threads_or_sockets(lmstudio_emulator:
     with Client(lmstudio_emulator.base_url) as warmup:
         warmup.llm.model(LLM_KEY).respond("x", max_tokens=2)
     settle(0)
-    threads, fds = threading.active_count(), open_fds()
+    threads, fds = threading.active_count(), lmstudio_emulator.client_socket_count()
     for _ in range(10):
         with Client(lmstudio_emulator.base_url) as client:
             model = client.llm.model(LLM_KEY)
@@ -42,7 +37,7 @@ def test_sync_clients_and_streams_leave_no_threads_or_sockets(lmstudio_emulator:
             client.embedding.model().embed(["a", "b"])
     settle(threads)
     assert threading.active_count() == threads
-    assert open_fds() <= fds
+    assert lmstudio_emulator.client_socket_count() <= fds
 
 
 async def test_async_clients_and_streams_leave_no_tasks_or_sockets(
@@ -51,7 +46,7 @@ async def test_async_clients_and_streams_leave_no_tasks_or_sockets(
     lmstudio_emulator.faults.set_tokens_per_second(200)
     async with AsyncClient(lmstudio_emulator.base_url) as warmup:
         await (await warmup.llm.model(LLM_KEY)).respond("x", max_tokens=2)
-    tasks, fds = len(asyncio.all_tasks()), open_fds()
+    tasks, fds = len(asyncio.all_tasks()), lmstudio_emulator.client_socket_count()
     for _ in range(10):
         async with AsyncClient(lmstudio_emulator.base_url) as client:
             model = await client.llm.model(LLM_KEY)
@@ -64,4 +59,4 @@ async def test_async_clients_and_streams_leave_no_tasks_or_sockets(
     await asyncio.sleep(0.1)
     gc.collect()
     assert len(asyncio.all_tasks()) == tasks
-    assert open_fds() <= fds
+    assert lmstudio_emulator.client_socket_count() <= fds
