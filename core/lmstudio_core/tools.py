@@ -24,6 +24,7 @@ __all__ = [
     "ToolCallRequest",
     "ToolChoice",
     "ToolLike",
+    "UnsupportedToolError",
     "new_tool_call_id",
     "to_tool",
     "tool_config_fields",
@@ -34,6 +35,10 @@ ToolChoice = Literal["auto", "none", "required"] | str | Mapping[str, Any]
 ``{"type": "function", "function": {"name": ...}}``."""
 
 _NAME_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
+
+
+class UnsupportedToolError(TypeError):
+    """An ``async`` tool was given to the blocking client (use ``AsyncClient``)."""
 
 
 def new_tool_call_id() -> str:

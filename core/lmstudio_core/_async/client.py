@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Mapping
 from types import TracebackType
 from typing import Any, Generic, Self, TypeVar
@@ -46,7 +47,7 @@ Progress = bool | Callable[[float], None]
 
 
 class AsyncClient:
-    """An asyncio LM Studio client, safe to share between tasks of one event loop.
+    """An asyncio LM Studio client, safe to share between the tasks of one event loop.
 
     Nothing is sent until the first request; each namespace opens its own socket then.
     Use it as an async context manager, or await :meth:`close`. The sockets belong to the
@@ -77,6 +78,7 @@ class AsyncClient:
         self._retry = RetryPolicy(max_retries)
         self._locator = Locator(self._base_url)
         self._transports: dict[str, Transport] = {}
+        self._lock = threading.Lock()
         self._closed = False
         self.llm = AsyncLLMNamespace(self)
         self.embedding = AsyncEmbeddingNamespace(self)
@@ -99,18 +101,24 @@ class AsyncClient:
         transport = self._transports.get(namespace)
         if transport is not None:
             return transport
-        if self._closed:
-            raise RuntimeError("this client is closed; create a new one")
-        transport = Transport(
-            namespace, self._locator, self._credentials, self._timeouts.connect, self._retry
-        )
-        self._transports[namespace] = transport
-        return transport
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("this client is closed; create a new one")
+            transport = self._transports.get(namespace)
+            if transport is None:
+                transport = Transport(
+                    namespace, self._locator, self._credentials, self._timeouts.connect,
+                    self._retry,
+                )  # fmt: skip
+                self._transports[namespace] = transport
+            return transport
 
     async def close(self) -> None:
         """Close every socket; pending requests fail with ``DisconnectedError``."""
-        self._closed = True
-        for transport in list(self._transports.values()):
+        with self._lock:
+            self._closed = True
+            transports = list(self._transports.values())
+        for transport in transports:
             await transport.close()
 
     async def __aenter__(self) -> Self:

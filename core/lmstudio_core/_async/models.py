@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, overload
 
@@ -26,7 +25,8 @@ from ..options import PredictionOptions, config_from_fields
 from ..prediction import PredictRequest, prepare_predict
 from ..results import ActResult, PredictionResult
 from ..structured import ResponseFormat
-from ..tools import ToolChoice, ToolLike, to_tool
+from ..tools import ToolChoice, ToolLike, UnsupportedToolError, to_tool
+from ._io import call_tool
 from .streams import AsyncPredictionStream
 
 if TYPE_CHECKING:
@@ -217,8 +217,8 @@ class AsyncLLM(_ModelHandle):
     ) -> ActResult:
         """Let the model call Python tools over several rounds until it answers.
 
-        Tools may be plain or ``async`` functions. Tool exceptions are reported to the
-        model as errors and the loop continues.
+        Tools are plain functions (``async`` ones too, with the asyncio client). Tool
+        exceptions are reported to the model as errors and the loop continues.
         """
         chat = Chat.from_history(history)
         chat = chat.with_uploads(await self._client.files._upload_images(chat.pending_images()))
@@ -248,16 +248,12 @@ async def _invoke(loop: ActLoop, invocation: ToolInvocation) -> None:
         loop.record(invocation)
         return
     try:
-        value = invocation.function(**invocation.arguments)
+        value = await call_tool(invocation)
+    except UnsupportedToolError:
+        raise
     except Exception as exc:
         loop.record(invocation, error=exc)
         return
-    if inspect.isawaitable(value):
-        try:
-            value = await value
-        except Exception as exc:
-            loop.record(invocation, error=exc)
-            return
     loop.record(invocation, value)
 
 

@@ -1,9 +1,10 @@
 """Asyncio streams: a prediction and a model load, each over one channel.
 
-The mirror of ``_sync/streams.py``: async context managers and async iterators of typed
-events around the domain's pure state objects. Leaving the ``async with`` block early, an
-exception or a cancelled task sends the protocol's cancel packet (from a background send,
-so unwinding never blocks) and releases the channel; ``CancelledError`` is re-raised.
+Both are async context managers and async iterators of typed events. They drive the pure
+state objects of the domain layer (:class:`PredictionState`, :class:`LoadState`); all they
+add is waiting with the right timeout and cleaning up: leaving the ``async with`` block
+early, an exception or a cancelled task sends the protocol's cancel packet and releases
+the channel.
 """
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# Generated from core/lmstudio_core/_async/client.py by scripts/unasync.py: do not edit.
 """The blocking client and its namespaces: ``llm``, ``embedding``, ``system``, ``files``."""
 
 from __future__ import annotations
@@ -34,7 +35,13 @@ from .models import LLM, EmbeddingModel
 from .streams import LoadStream
 from .transport import Locator, Transport
 
-__all__ = ["Client", "EmbeddingNamespace", "FilesNamespace", "LLMNamespace", "SystemNamespace"]
+__all__ = [
+    "Client",
+    "EmbeddingNamespace",
+    "FilesNamespace",
+    "LLMNamespace",
+    "SystemNamespace",
+]
 
 H = TypeVar("H", LLM, EmbeddingModel)
 Progress = bool | Callable[[float], None]
@@ -69,8 +76,8 @@ class Client:
         self._timeouts = resolve_timeouts(timeout, Timeouts())
         self._retry = RetryPolicy(max_retries)
         self._locator = Locator(self._base_url)
-        self._lock = threading.Lock()
         self._transports: dict[str, Transport] = {}
+        self._lock = threading.Lock()
         self._closed = False
         self.llm = LLMNamespace(self)
         self.embedding = EmbeddingNamespace(self)

@@ -1,8 +1,8 @@
+# Generated from core/lmstudio_core/_async/models.py by scripts/unasync.py: do not edit.
 """Model handles: :class:`LLM` and :class:`EmbeddingModel` (blocking)."""
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, overload
 
@@ -26,7 +26,8 @@ from ..options import PredictionOptions, config_from_fields
 from ..prediction import PredictRequest, prepare_predict
 from ..results import ActResult, PredictionResult
 from ..structured import ResponseFormat
-from ..tools import ToolChoice, ToolLike, to_tool
+from ..tools import ToolChoice, ToolLike, UnsupportedToolError, to_tool
+from ._io import call_tool
 from .streams import PredictionStream
 
 if TYPE_CHECKING:
@@ -217,7 +218,8 @@ class LLM(_ModelHandle):
     ) -> ActResult:
         """Let the model call Python tools over several rounds until it answers.
 
-        Tool exceptions are reported to the model as errors and the loop continues.
+        Tools are plain functions (``async`` ones too, with ``AsyncClient`` only). Tool
+        exceptions are reported to the model as errors and the loop continues.
         """
         chat = Chat.from_history(history)
         chat = chat.with_uploads(self._client.files._upload_images(chat.pending_images()))
@@ -238,9 +240,8 @@ class LLM(_ModelHandle):
         self, history: HistoryLike, *, tools: Sequence[ToolLike] | None = None
     ) -> str:
         """Render ``history`` with the model's prompt template."""
-        return parse_formatted(
-            self._call(self._endpoints.apply_prompt_template(Chat.from_history(history), tools))
-        )
+        call = self._endpoints.apply_prompt_template(Chat.from_history(history), tools)
+        return parse_formatted(self._call(call))
 
 
 def _invoke(loop: ActLoop, invocation: ToolInvocation) -> None:
@@ -248,16 +249,12 @@ def _invoke(loop: ActLoop, invocation: ToolInvocation) -> None:
         loop.record(invocation)
         return
     try:
-        value = invocation.function(**invocation.arguments)
+        value = call_tool(invocation)
+    except UnsupportedToolError:
+        raise
     except Exception as exc:
         loop.record(invocation, error=exc)
         return
-    if inspect.isawaitable(value):
-        if inspect.iscoroutine(value):
-            value.close()
-        raise TypeError(
-            f"tool {invocation.request.name!r} is async: use AsyncClient for async tools"
-        )
     loop.record(invocation, value)
 
 
@@ -277,6 +274,7 @@ class EmbeddingModel(_ModelHandle):
     ) -> list[float] | list[list[float]]:
         """The embedding of a string, or of each string of a list (pipelined)."""
         if isinstance(text, str):
-            return parse_embedding(self._call_many([self._endpoints.embed(text)], timeout)[0])
+            results = self._call_many([self._endpoints.embed(text)], timeout)
+            return parse_embedding(results[0])
         calls = [self._endpoints.embed(item) for item in text]
         return [parse_embedding(result) for result in self._call_many(calls, timeout)]

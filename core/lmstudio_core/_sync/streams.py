@@ -1,9 +1,11 @@
+# Generated from core/lmstudio_core/_async/streams.py by scripts/unasync.py: do not edit.
 """Blocking streams: a prediction and a model load, each over one channel.
 
-Both are context managers and iterators of typed events. They drive the pure state
-objects of the domain layer (:class:`PredictionState`, :class:`LoadState`); all they add is
-waiting with the right timeout and cleaning up: leaving the ``with`` block early, an
-exception or Ctrl-C sends the protocol's cancel packet and releases the channel.
+Both are context managers and iterators of typed events. They drive the pure
+state objects of the domain layer (:class:`PredictionState`, :class:`LoadState`); all they
+add is waiting with the right timeout and cleaning up: leaving the ``with`` block
+early, an exception or Ctrl-C sends the protocol's cancel packet and releases
+the channel.
 """
 
 from __future__ import annotations
@@ -100,7 +102,7 @@ class _ChannelStream:
 class PredictionStream(_ChannelStream):
     """A running prediction: iterate for events, then call :meth:`result`.
 
-    Use it as a context manager so that leaving the block early cancels the prediction::
+    Use it as a context manager so that leaving the block early cancels it::
 
         with model.respond_stream("Tell me a story") as stream:
             for event in stream:
@@ -111,7 +113,10 @@ class PredictionStream(_ChannelStream):
     _what = "prediction"
 
     def __init__(
-        self, start: Callable[[], Channel], state: PredictionState, timeouts: Timeouts
+        self,
+        start: Callable[[], Channel],
+        state: PredictionState,
+        timeouts: Timeouts,
     ) -> None:
         super().__init__(start, timeouts)
         self._state = state

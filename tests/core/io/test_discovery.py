@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 from lmstudio_core import AsyncClient, Client, ConnectError
-from lmstudio_core._async import transport as async_transport
-from lmstudio_core._sync import transport as sync_transport
+from lmstudio_core._async import _io as async_io
+from lmstudio_core._sync import _io as sync_io
 
 
 @pytest.fixture(autouse=True)
@@ -23,7 +23,7 @@ def test_sync_discovery_finds_the_emulator(
     lmstudio_emulator: Any, unused_port: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ports = candidates(unused_port, lmstudio_emulator.port)
-    monkeypatch.setattr(sync_transport, "discovery_candidates", ports)
+    monkeypatch.setattr(sync_io, "discovery_candidates", ports)
     with Client() as client:
         assert client.base_url is None
         assert client.system.version().version
@@ -34,21 +34,21 @@ async def test_async_discovery_finds_the_emulator(
     lmstudio_emulator: Any, unused_port: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ports = candidates(unused_port, lmstudio_emulator.port)
-    monkeypatch.setattr(async_transport, "discovery_candidates", ports)
+    monkeypatch.setattr(async_io, "discovery_candidates", ports)
     async with AsyncClient() as client:
         assert (await client.system.version()).version
         assert client.base_url == f"ws://127.0.0.1:{lmstudio_emulator.port}"
 
 
 def test_nothing_found(unused_port: int, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sync_transport, "discovery_candidates", candidates(unused_port))
+    monkeypatch.setattr(sync_io, "discovery_candidates", candidates(unused_port))
     client = Client()
     with client, pytest.raises(ConnectError, match="no local LM Studio found"):
         client.system.version()
 
 
 async def test_nothing_found_async(unused_port: int, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(async_transport, "discovery_candidates", candidates(unused_port))
+    monkeypatch.setattr(async_io, "discovery_candidates", candidates(unused_port))
     async with AsyncClient() as client:
         with pytest.raises(ConnectError, match="base_url"):
             await client.system.version()
@@ -62,7 +62,7 @@ def test_http_url_with_v1_suffix_works(lmstudio_emulator: Any) -> None:
 def test_base_url_from_the_environment(
     lmstudio_emulator: Any, unused_port: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(sync_transport, "discovery_candidates", candidates(unused_port))
+    monkeypatch.setattr(sync_io, "discovery_candidates", candidates(unused_port))
     monkeypatch.setenv("LMSTUDIO_BASE_URL", f"http://{lmstudio_emulator.api_host}")
     with Client() as client:
         assert client.base_url == lmstudio_emulator.base_url
@@ -72,7 +72,7 @@ def test_base_url_from_the_environment(
 async def test_base_url_from_the_environment_async(
     lmstudio_emulator: Any, unused_port: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(async_transport, "discovery_candidates", candidates(unused_port))
+    monkeypatch.setattr(async_io, "discovery_candidates", candidates(unused_port))
     monkeypatch.setenv("LMSTUDIO_BASE_URL", lmstudio_emulator.api_host)
     async with AsyncClient() as client:
         assert client.base_url == lmstudio_emulator.base_url
