@@ -60,6 +60,8 @@ run_tests() {
   "$VENV/bin/ruff" check .
   echo "==> mypy --strict (lmstudio_core, lmstudio_integrations)"
   "$VENV/bin/mypy" core/lmstudio_core lmstudio_integrations
+  echo "==> generated blocking modules are current (scripts/unasync.py --check)"
+  "$PY" scripts/unasync.py --check
   echo "==> layer import check"
   "$PY" tests/test_layers.py
   echo "==> pytest"

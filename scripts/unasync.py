@@ -54,6 +54,9 @@ PROSE: list[Rule] = [
     (r"\bawait (?=:meth:|``)", "call "),
 ]  # fmt: skip
 CODE: list[Rule] = [
+    # ``(await x.f(y)).z`` -> ``x.f(y).z``; ``[e async for e in s]`` -> ``list(s)``
+    (r"(?<![\w)\]])\(await ([\w.]++(?:\([^()]*+\)[\w.]*+)*+)\)", r"\1"),
+    (r"\[(\w+) async for \1 in ([\w.]+)\]", r"list(\2)"),
     (r"\basync (def|with|for)\b", r"\1"),
     (r"\bawait (?!:meth:|``)", ""),
     (r"\b__aenter__\b", "__enter__"),
@@ -70,6 +73,7 @@ RULES: list[Rule] = CODE + PROSE
 TEST_RULES: list[Rule] = [
     (r"\baclient\b", "client"),
     (r"\basyncio\.sleep\(", "time.sleep("),
+    (r"\basyncio\.to_thread\(([\w.]+), ", r"\1("),
     (r"^import asyncio$", "import time"),
     (r"\bthe asyncio client\b", "the blocking client"),
 ]

@@ -1,9 +1,17 @@
-"""The sync and async public classes have the same methods with the same parameters."""
+"""The sync and async public classes have the same methods with the same parameters, and
+the generated blocking modules are current (``scripts/unasync.py --check``)."""
 
 from __future__ import annotations
 
+import ast
+import difflib
+import importlib.util
 import inspect
 import re
+import shutil
+import sys
+from pathlib import Path
+from typing import Any
 
 import lmstudio_core as sdk
 import pytest
@@ -81,3 +89,90 @@ def test_client_attributes_match() -> None:
             == "Async" + type(getattr(sync_client, name)).__name__
         )
     sync_client.close()
+
+
+# -- the generator -------------------------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def load_unasync() -> Any:
+    if "unasync" in sys.modules:
+        return sys.modules["unasync"]
+    spec = importlib.util.spec_from_file_location("unasync", ROOT / "scripts" / "unasync.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["unasync"] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_generated_files_are_current(capsys: pytest.CaptureFixture[str]) -> None:
+    unasync = load_unasync()
+    assert unasync.main(["--check"]) == 0, capsys.readouterr().out
+    for target in unasync.TARGETS:
+        first = (ROOT / target.target).read_text(encoding="utf-8").splitlines()[0]
+        assert first == f"# Generated from {target.source} by scripts/unasync.py: do not edit."
+
+
+def copy_tree(unasync: Any, into: Path) -> None:
+    for target in unasync.TARGETS:
+        for name in (target.source, target.target):
+            (into / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(ROOT / name, into / name)
+
+
+@pytest.mark.parametrize("edited", ["source", "target"])
+def test_the_check_fails_on_a_stale_file(
+    tmp_path: Path, edited: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    unasync = load_unasync()
+    copy_tree(unasync, tmp_path)
+    assert unasync.main(["--check", "--root", str(tmp_path)]) == 0
+    stream = next(t for t in unasync.TARGETS if t.source.endswith("_async/streams.py"))
+    path = tmp_path / getattr(stream, edited)
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("self._pending.popleft()", "self._pending.pop()"), "utf-8")
+    capsys.readouterr()
+    assert unasync.main(["--check", "--root", str(tmp_path)]) == 1
+    captured = capsys.readouterr()
+    assert stream.target in captured.err
+    assert "popleft" in captured.out  # the diff is shown
+    assert unasync.main(["--root", str(tmp_path)]) == 0  # regenerating mends it
+    assert unasync.main(["--check", "--root", str(tmp_path)]) == 0
+    regenerated = (tmp_path / stream.target).read_text(encoding="utf-8")
+    assert ("self._pending.pop()" in regenerated) == (edited == "source")
+
+
+def test_the_generated_code_is_blocking() -> None:
+    unasync = load_unasync()
+    for target in unasync.TARGETS:
+        tree = ast.parse((ROOT / target.target).read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            where = f"{target.target}:{getattr(node, 'lineno', '?')}"
+            assert not isinstance(
+                node, ast.AsyncFunctionDef | ast.Await | ast.AsyncFor | ast.AsyncWith
+            ), where
+            names = [getattr(node, "id", ""), getattr(node, "attr", "")]
+            names += [alias.name for alias in getattr(node, "names", [])]
+            assert not [n for n in names if re.match(r"Async[A-Z]|asyncio\b", n)], where
+
+
+def shared_lines(first: Path, second: Path) -> float:
+    """The share of lines (of the longer file) that the two files have to the letter."""
+    a, b = ([line.strip() for line in path.read_text(encoding="utf-8").splitlines()
+             if line.strip()] for path in (first, second))  # fmt: skip
+    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
+    return sum(block.size for block in matcher.get_matching_blocks()) / max(len(a), len(b))
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ("core/lmstudio_core/_async/_io.py", "core/lmstudio_core/_sync/_io.py"),
+        ("tests/core/io/test_only_async.py", "tests/core/io/test_only_sync.py"),
+    ],
+)
+def test_hand_written_twins_share_little(first: str, second: str) -> None:
+    assert shared_lines(ROOT / first, ROOT / second) <= 0.4

@@ -22,8 +22,7 @@ import logging
 from types import TracebackType
 from typing import Any
 
-from websockets.asyncio.client import ClientConnection as WebSocket
-from websockets.asyncio.client import connect
+from websockets.asyncio import client as websockets_client
 from websockets.exceptions import ConnectionClosed
 
 from .._routing import LOST, Router
@@ -40,20 +39,9 @@ from ..config import (
 from ..errors import DisconnectedError
 from ..protocol import ClientConnection
 
-__all__ = [
-    "Connection",
-    "Lock",
-    "Mailbox",
-    "WebSocket",
-    "call_tool",
-    "discover",
-    "new_mailbox",
-    "open_socket",
-    "receive",
-    "receive_frame",
-]
-
 logger = logging.getLogger("lmstudio_core.transport")
+
+WebSocket = websockets_client.ClientConnection
 
 Mailbox = asyncio.Queue[Any]
 
@@ -130,7 +118,7 @@ async def discover() -> tuple[list[tuple[str, int]], str | None]:
 
 
 async def open_socket(url: str, timeout: float | None) -> WebSocket:
-    return await connect(
+    return await websockets_client.connect(
         url, open_timeout=timeout, max_size=MAX_MESSAGE_SIZE, compression=None,
         close_timeout=CLOSE_TIMEOUT,
     )  # fmt: skip

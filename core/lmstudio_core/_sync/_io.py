@@ -19,8 +19,7 @@ import threading
 from typing import Any
 
 from websockets.exceptions import ConnectionClosed
-from websockets.sync.client import ClientConnection as WebSocket
-from websockets.sync.client import connect
+from websockets.sync import client as websockets_client
 
 from .._routing import LOST, Router
 from ..act import ToolInvocation
@@ -36,20 +35,9 @@ from ..errors import DisconnectedError
 from ..protocol import ClientConnection
 from ..tools import UnsupportedToolError
 
-__all__ = [
-    "Connection",
-    "Lock",
-    "Mailbox",
-    "WebSocket",
-    "call_tool",
-    "discover",
-    "new_mailbox",
-    "open_socket",
-    "receive",
-    "receive_frame",
-]
-
 logger = logging.getLogger("lmstudio_core.transport")
+
+WebSocket = websockets_client.ClientConnection
 
 Mailbox = queue.SimpleQueue[Any]
 Lock = threading.Lock
@@ -90,7 +78,7 @@ def discover() -> tuple[list[tuple[str, int]], str | None]:
 
 
 def open_socket(url: str, timeout: float | None) -> WebSocket:
-    ws = connect(
+    ws = websockets_client.connect(
         url, open_timeout=timeout, max_size=MAX_MESSAGE_SIZE, compression=None,
         close_timeout=CLOSE_TIMEOUT,
     )  # fmt: skip

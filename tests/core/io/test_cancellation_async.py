@@ -1,4 +1,4 @@
-"""Cancellation with the asyncio client (mirror of test_cancellation_sync.py)."""
+"""Cancellation with the asyncio client."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ def slow(lmstudio_emulator: Any) -> Any:
 async def wait_for_cancel(emulator: Any) -> None:
     found = await asyncio.to_thread(emulator.record.wait_for, lambda r: r.cancels, 5)
     assert found, "no cancel received"
+    assert emulator.record.cancels[-1].endpoint in ("predict", "loadModel", "getOrLoad")
 
 
 async def test_break_sends_cancel(aclient: AsyncClient, slow: Any) -> None:
@@ -45,31 +46,6 @@ async def test_exception_in_block_sends_cancel_and_propagates(
     await wait_for_cancel(slow)
 
 
-async def test_cancelled_task_sends_cancel_and_propagates(aclient: AsyncClient, slow: Any) -> None:
-    model = await aclient.llm.model(LLM_KEY)
-    started = asyncio.Event()
-
-    async def consume() -> None:
-        async with model.respond_stream("Write a long story") as stream:
-            async for _ in stream:
-                started.set()
-
-    task = asyncio.create_task(consume())
-    await started.wait()
-    task.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await task
-    await wait_for_cancel(slow)
-
-
-async def test_timeout_scope_cancels_respond(aclient: AsyncClient, slow: Any) -> None:
-    model = await aclient.llm.model(LLM_KEY)
-    with pytest.raises(TimeoutError):
-        async with asyncio.timeout(0.3):
-            await model.respond("Write a long story", max_tokens=1000)
-    await wait_for_cancel(slow)
-
-
 async def test_stream_cancel_keeps_partial_result(aclient: AsyncClient, slow: Any) -> None:
     model = await aclient.llm.model(LLM_KEY)
     async with model.respond_stream("Write a long story", max_tokens=500) as stream:
@@ -83,6 +59,7 @@ async def test_stream_cancel_keeps_partial_result(aclient: AsyncClient, slow: An
     await wait_for_cancel(slow)
     assert result.stop_reason == "userStopped"
     assert result.content.startswith(seen)
+    assert len(result.content) < 2000
 
 
 async def test_cancel_before_start(aclient: AsyncClient) -> None:

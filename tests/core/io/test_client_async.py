@@ -1,8 +1,7 @@
-"""AsyncClient against the emulator (mirror of test_client_sync.py)."""
+"""AsyncClient against the emulator."""
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -174,20 +173,6 @@ async def test_act_runs_tools(aclient: AsyncClient, lmstudio_emulator: Any) -> N
     assert result.content
 
 
-async def test_act_accepts_async_tools(aclient: AsyncClient, lmstudio_emulator: Any) -> None:
-    from lmstudio_core.emulator import ScriptedToolCall, ScriptedTurn
-
-    async def aadd(a: int, b: int) -> int:
-        """Add."""
-        await asyncio.sleep(0)
-        return a + b
-
-    call = ScriptedToolCall("aadd", {"a": 1, "b": 2})
-    lmstudio_emulator.engine.script(None, ScriptedTurn(tool_calls=[call]))
-    result = await (await aclient.llm.model(LLM_KEY)).act("add", [aadd])
-    assert [m.content for m in result.chat if m.role == "tool"] == ["3"]
-
-
 async def test_images_uploaded(
     aclient: AsyncClient, lmstudio_emulator: Any, tmp_path: Path
 ) -> None:
@@ -312,17 +297,6 @@ async def test_system(aclient: AsyncClient, lmstudio_emulator: Any) -> None:
     assert lmstudio_emulator.record.notifications[-1].title == "Done"
     kinds = {m.type for m in await aclient.system.list_downloaded_models()}
     assert kinds == {"llm", "embedding"}
-
-
-async def test_tasks_share_one_socket(aclient: AsyncClient, lmstudio_emulator: Any) -> None:
-    model = await aclient.llm.model(LLM_KEY)
-    results = await asyncio.gather(*(model.respond(f"hello {i}", max_tokens=8) for i in range(8)))
-    assert len(results) == 8
-    assert all(r.content for r in results)
-    llm_clients = {
-        r.client_identifier for r in lmstudio_emulator.record.requests if r.namespace == "llm"
-    }
-    assert len(llm_clients) == 1
 
 
 async def test_api_token(lmstudio_emulator_factory: Any) -> None:

@@ -1,8 +1,8 @@
-"""Client against the emulator (mirrored by test_client_async.py)."""
+# Generated from tests/core/io/test_client_async.py by scripts/unasync.py: do not edit.
+"""Client against the emulator."""
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -73,7 +73,7 @@ def test_respond_stream_events(client: Client) -> None:
 
 def test_text_stream(client: Client) -> None:
     with client.llm.model(LLM_KEY).respond_stream("hi") as stream:
-        text = "".join(stream.text_stream)
+        text = "".join(list(stream.text_stream))
     assert text == stream.result().content
 
 
@@ -145,7 +145,8 @@ def test_tool_choice_named(client: Client, lmstudio_emulator: Any) -> None:
         """Other tool."""
         return x
 
-    client.llm.model(LLM_KEY).respond("hi", tools=[add, other], tool_choice="other")
+    model = client.llm.model(LLM_KEY)
+    model.respond("hi", tools=[add, other], tool_choice="other")
     config = lmstudio_emulator.record.predictions[-1].config
     tools = config["llm.prediction.tools"]["tools"]
     assert [t["function"]["name"] for t in tools] == ["other"]
@@ -163,25 +164,12 @@ def test_act_runs_tools(client: Client, lmstudio_emulator: Any) -> None:
         calls.append((a, b))
         return a + b
 
-    result = client.llm.model(LLM_KEY).act("What is 12 + 30? Use the tool.", [add_tracked])
+    model = client.llm.model(LLM_KEY)
+    result = model.act("What is 12 + 30? Use the tool.", [add_tracked])
     assert calls
     assert len(result.rounds) >= 2
     assert [m.role for m in result.chat][-1] == "assistant"
     assert result.content
-
-
-def test_act_rejects_async_tools(client: Client, lmstudio_emulator: Any) -> None:
-    from lmstudio_core.emulator import ScriptedToolCall, ScriptedTurn
-
-    async def aadd(a: int, b: int) -> int:
-        """Add."""
-        return a + b
-
-    lmstudio_emulator.engine.script(
-        None, ScriptedTurn(tool_calls=[ScriptedToolCall("aadd", {"a": 1, "b": 2})])
-    )
-    with pytest.raises(TypeError, match="AsyncClient"):
-        client.llm.model(LLM_KEY).act("add", [aadd])
 
 
 def test_images_uploaded(client: Client, lmstudio_emulator: Any, tmp_path: Path) -> None:
@@ -262,7 +250,8 @@ def test_handle_rpcs(client: Client) -> None:
     assert tokens
     assert all(isinstance(t, int) for t in tokens)
     assert model.count_tokens("hello world") == len(tokens)
-    assert model.tokenize(["a b", "c"]) == [model.tokenize("a b"), model.tokenize("c")]
+    pair = [model.tokenize("a b"), model.tokenize("c")]
+    assert model.tokenize(["a b", "c"]) == pair
     assert model.get_info().identifier == LLM_KEY
     assert model.get_context_length() == 4096
     formatted = model.apply_prompt_template([{"role": "user", "content": "hi"}])
@@ -305,44 +294,21 @@ def test_system(client: Client, lmstudio_emulator: Any) -> None:
     assert kinds == {"llm", "embedding"}
 
 
-def test_threads_share_one_socket(client: Client, lmstudio_emulator: Any) -> None:
-    model = client.llm.model(LLM_KEY)
-    results: list[str] = []
-    errors: list[BaseException] = []
-
-    def work(i: int) -> None:
-        try:
-            results.append(model.respond(f"hello {i}", max_tokens=8).content)
-        except BaseException as exc:  # pragma: no cover - reported below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=work, args=(i,)) for i in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert not errors
-    assert len(results) == 8
-    llm_clients = {
-        r.client_identifier for r in lmstudio_emulator.record.requests if r.namespace == "llm"
-    }
-    assert len(llm_clients) == 1
-
-
 def test_api_token(lmstudio_emulator_factory: Any) -> None:
     token = "sk-lm-abcDEF78:abcDEF7890abcDEF7890"
     with lmstudio_emulator_factory(api_tokens=[token]) as emu:
         with Client(emu.base_url, api_token=token) as good:
             assert good.system.version()
         bad = "sk-lm-abcDEF78:zzzzzzzzzzzzzzzzzzzz"
-        with Client(emu.base_url, api_token=bad) as client, pytest.raises(AuthenticationError):
-            client.system.version()
+        with Client(emu.base_url, api_token=bad) as client:
+            with pytest.raises(AuthenticationError):
+                client.system.version()
 
 
 def test_connect_error(unused_port: int) -> None:
-    client = Client(f"localhost:{unused_port}", max_retries=0)
-    with client, pytest.raises(ConnectError, match="Is LM Studio running"):
-        client.system.version()
+    with Client(f"localhost:{unused_port}", max_retries=0) as client:
+        with pytest.raises(ConnectError, match="Is LM Studio running"):
+            client.system.version()
 
 
 def test_closed_client(lmstudio_emulator: Any) -> None:

@@ -1,8 +1,8 @@
-"""Fault injection with the blocking client (mirrored by test_faults_async.py)."""
+# Generated from tests/core/io/test_faults_async.py by scripts/unasync.py: do not edit.
+"""Fault injection with the blocking client."""
 
 from __future__ import annotations
 
-import threading
 import time
 from typing import Any
 
@@ -27,10 +27,11 @@ def test_disconnect_mid_stream_fails_promptly_then_reconnects(
     lmstudio_emulator.faults.drop_connection_after(3)
     texts: list[str] = []
     start = time.monotonic()
-    with pytest.raises(DisconnectedError) as info, model.respond_stream("story") as stream:  # noqa: PT012
-        for event in stream:
-            if isinstance(event, TextFragment):
-                texts.append(event.text)
+    with pytest.raises(DisconnectedError) as info:  # noqa: PT012
+        with model.respond_stream("story") as stream:
+            for event in stream:
+                if isinstance(event, TextFragment):
+                    texts.append(event.text)
     assert time.monotonic() - start < 5
     assert info.value.__cause__ is not None
     assert len(texts) == 3
@@ -40,8 +41,9 @@ def test_disconnect_mid_stream_fails_promptly_then_reconnects(
 def test_server_error_mid_stream(client: Client, lmstudio_emulator: Any) -> None:
     model = client.llm.model(LLM_KEY)
     lmstudio_emulator.faults.fail_next("predict", title="Boom", after_fragments=2)
-    with pytest.raises(ServerError, match="Boom") as info, model.respond_stream("x") as stream:
-        list(stream)
+    with pytest.raises(ServerError, match="Boom") as info:
+        with model.respond_stream("x") as stream:
+            list(stream)
     assert info.value.title == "Boom"
     assert stream.text
 
@@ -65,7 +67,8 @@ def test_slow_first_token_times_out(lmstudio_emulator: Any) -> None:
             model.respond("x", timeout=timeouts)
         assert isinstance(info.value, TimeoutError)
         assert time.monotonic() - start < 2.5
-        assert lmstudio_emulator.record.wait_for(lambda r: r.cancels, timeout=5)
+        wait = lmstudio_emulator.record.wait_for
+        assert wait(lambda r: r.cancels, 5)
 
 
 def test_idle_timeout_between_fragments(lmstudio_emulator: Any) -> None:
@@ -102,27 +105,3 @@ def test_rpc_error_injected(client: Client, lmstudio_emulator: Any) -> None:
     with pytest.raises(ServerError, match="Embedding broke"):
         model.embed(["a", "b", "c"])
     assert len(model.embed(["a", "b"])) == 2
-
-
-def test_close_fails_pending_requests_promptly(lmstudio_emulator: Any) -> None:
-    lmstudio_emulator.faults.delay("tokenize", 5.0)
-    client = Client(lmstudio_emulator.base_url, max_retries=0)
-    model = client.llm.model(LLM_KEY)
-    errors: list[BaseException] = []
-
-    def call() -> None:
-        try:
-            model.tokenize("x")
-        except BaseException as exc:
-            errors.append(exc)
-
-    thread = threading.Thread(target=call)
-    thread.start()
-    time.sleep(0.3)
-    start = time.monotonic()
-    client.close()
-    thread.join(5)
-    assert time.monotonic() - start < 3
-    assert len(errors) == 1
-    assert isinstance(errors[0], DisconnectedError)
-    assert "closed" in str(errors[0])

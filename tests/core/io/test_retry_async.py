@@ -1,4 +1,4 @@
-"""Retries with the asyncio client (mirror of test_retry_sync.py).
+"""Retries with the asyncio client.
 
 Connecting and idempotent RPCs are retried after a refused connection or a dropped one;
 predictions never are; ``max_retries=0`` turns retrying off.

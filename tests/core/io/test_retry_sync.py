@@ -1,4 +1,5 @@
-"""Retries with the blocking client (mirrored by test_retry_async.py).
+# Generated from tests/core/io/test_retry_async.py by scripts/unasync.py: do not edit.
+"""Retries with the blocking client.
 
 Connecting and idempotent RPCs are retried after a refused connection or a dropped one;
 predictions never are; ``max_retries=0`` turns retrying off.
@@ -115,10 +116,11 @@ def test_prediction_dropped_mid_stream_is_not_retried(
     model = retrying.llm.model(LLM_KEY)
     lmstudio_emulator.faults.drop_connection_after(3)
     texts: list[str] = []
-    with pytest.raises(DisconnectedError), model.respond_stream("story") as stream:  # noqa: PT012
-        for event in stream:
-            if isinstance(event, TextFragment):
-                texts.append(event.text)
+    with pytest.raises(DisconnectedError):  # noqa: PT012
+        with model.respond_stream("story") as stream:
+            for event in stream:
+                if isinstance(event, TextFragment):
+                    texts.append(event.text)
     assert len(texts) == 3
     assert calls_to(lmstudio_emulator, "predict") == 1
     assert model.respond("again", max_tokens=3).content  # a new request reconnects
