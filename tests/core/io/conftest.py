@@ -26,6 +26,13 @@ async def aclient(lmstudio_emulator: Any) -> AsyncIterator[AsyncClient]:
 
 
 @pytest.fixture
+def slow(lmstudio_emulator: Any) -> Any:
+    """The emulator at 50 tokens/s: slow enough for a cancel to land mid-reply."""
+    lmstudio_emulator.faults.set_tokens_per_second(50)
+    return lmstudio_emulator
+
+
+@pytest.fixture
 def lmstudio_emulator_factory() -> Any:
     """Start an extra emulator with custom options: ``with factory(**options) as emu:``."""
     from lmstudio_core.emulator import EmulatorThread

@@ -11,12 +11,6 @@ from lmstudio_core import AsyncClient, TextFragment
 from .conftest import LLM_KEY, REASONING_KEY
 
 
-@pytest.fixture
-def slow(lmstudio_emulator: Any) -> Any:
-    lmstudio_emulator.faults.set_tokens_per_second(50)
-    return lmstudio_emulator
-
-
 async def wait_for_cancel(emulator: Any) -> None:
     found = await asyncio.to_thread(emulator.record.wait_for, lambda r: r.cancels, 5)
     assert found, "no cancel received"

@@ -12,18 +12,7 @@ import pytest
 from lmstudio_core import AsyncClient, DisconnectedError
 
 from .conftest import LLM_KEY
-
-
-@pytest.fixture
-def slow(lmstudio_emulator: Any) -> Any:
-    lmstudio_emulator.faults.set_tokens_per_second(50)
-    return lmstudio_emulator
-
-
-async def wait_for_cancel(emulator: Any) -> None:
-    found = await asyncio.to_thread(emulator.record.wait_for, lambda r: r.cancels, 5)
-    assert found, "no cancel received"
-    assert emulator.record.cancels[-1].endpoint in ("predict", "loadModel", "getOrLoad")
+from .test_cancellation_async import wait_for_cancel
 
 
 async def test_act_accepts_async_tools(aclient: AsyncClient, lmstudio_emulator: Any) -> None:

@@ -12,17 +12,7 @@ import pytest
 from lmstudio_core import Client, DisconnectedError
 
 from .conftest import LLM_KEY
-
-
-@pytest.fixture
-def slow(lmstudio_emulator: Any) -> Any:
-    lmstudio_emulator.faults.set_tokens_per_second(50)
-    return lmstudio_emulator
-
-
-def wait_for_cancel(emulator: Any) -> None:
-    assert emulator.record.wait_for(lambda r: r.cancels, timeout=5), "no cancel received"
-    assert emulator.record.cancels[-1].endpoint in ("predict", "loadModel", "getOrLoad")
+from .test_cancellation_sync import wait_for_cancel
 
 
 def test_act_rejects_async_tools(client: Client, lmstudio_emulator: Any) -> None:
