@@ -57,10 +57,11 @@ class Router:
     # -- incoming --------------------------------------------------------------------
 
     def route(self, text: str | bytes) -> None:
-        """Turn one frame into an event and deliver it to whoever waits for it."""
-        with self.lock:
-            event = self.protocol.receive(text)
-            self._route(event)
+        """Turn one frame into an event and deliver it to whoever waits for it.
+
+        The caller holds :attr:`lock` where callers in other threads share the state (the
+        reader runs for every frame, so the lock is not taken here a second time)."""
+        self._route(self.protocol.receive(text))
 
     def _route(self, event: ClientEvent) -> None:
         if isinstance(event, ChannelMessage):

@@ -62,7 +62,24 @@ class ConnectError(LMStudioError):
 
 
 class AuthenticationError(ConnectError):
-    """LM Studio rejected the client's credentials (check the API token)."""
+    """LM Studio rejected the client's credentials (check the API token).
+
+    ``reason`` is LM Studio's own explanation, without the SDK's advice; an adapter that
+    names the token parameter differently builds its own message from it.
+    """
+
+    def __init__(self, message: str, *, reason: str | None = None) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+    def __reduce__(self) -> Any:
+        return (_rebuild_authentication_error, (type(self), str(self), self.reason))
+
+
+def _rebuild_authentication_error(
+    cls: type[AuthenticationError], message: str, reason: str | None
+) -> AuthenticationError:
+    return cls(message, reason=reason)
 
 
 class DisconnectedError(LMStudioError):

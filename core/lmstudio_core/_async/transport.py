@@ -236,9 +236,11 @@ class Transport:
         except (ConnectionClosed, OSError) as exc:
             raise ConnectError(f"LM Studio at {url} closed the connection: {exc}") from exc
         if isinstance(event, AuthRejected):
+            reason = str(event.reason).strip().rstrip(".")
             raise AuthenticationError(
-                f"LM Studio rejected the credentials: {event.reason}. Check the API token "
-                "(api_token=..., or the LM_API_TOKEN environment variable)"
+                f"LM Studio rejected the credentials: {reason}. Check the API token "
+                "(api_token=..., or the LM_API_TOKEN environment variable).",
+                reason=reason,
             )
         if not isinstance(event, AuthAccepted):
             raise ProtocolError(f"unexpected authentication reply from LM Studio: {event}")

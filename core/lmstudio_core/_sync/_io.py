@@ -119,8 +119,11 @@ class Connection(Router):
     def _read(self) -> None:
         cause: BaseException | None = None
         try:
+            recv, lock = self.ws.recv, self.lock
             while True:
-                self.route(self.ws.recv())
+                text = recv()
+                with lock:
+                    self.route(text)
         except ConnectionClosed as exc:
             cause = exc
         except BaseException as exc:  # a bug must fail the requests, not hang them
