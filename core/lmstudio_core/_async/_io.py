@@ -11,14 +11,20 @@ loop is closed without closing the client first (``loop.close()`` right after
 the next time the client is used or closed, from any loop
 (:meth:`Connection.release_orphaned`). Cancel packets sent while a task unwinds go out from
 a short background task, so cleanup never blocks and never swallows ``CancelledError``.
+
+A client collected without ``close()`` frees its connections from whatever thread the
+collector ran in (:meth:`Connection.release_collected`): through its loop, thread-safely,
+while that loop may still run; directly once the loop is closed (or the interpreter exits).
 """
 
 from __future__ import annotations
 
 import asyncio
+import atexit
 import contextlib
 import inspect
 import logging
+import threading
 from types import TracebackType
 from typing import Any
 
@@ -44,6 +50,15 @@ logger = logging.getLogger("lmstudio_core.transport")
 WebSocket = websockets_client.ClientConnection
 
 Mailbox = asyncio.Queue[Any]
+
+_RELEASING: set[Connection] = set()
+"""Connections that their loop is freeing with nobody waiting for it: a collected client's,
+or one whose :meth:`Connection.close` was cut short.
+
+Held strongly: if the loop is closed before it has freed one, the connection is still here
+to be released without its loop (:func:`_sweep_released`) instead of being collected with
+a pending reader task and an open transport.
+"""
 
 
 def new_mailbox() -> Mailbox:
@@ -148,6 +163,8 @@ class Connection(Router):
         self.released = False
         self.loop = asyncio.get_running_loop()
         self.reader = asyncio.create_task(self._read(), name=f"lmstudio-{namespace}-reader")
+        if _RELEASING:
+            _sweep_released()
 
     async def _read(self) -> None:
         cause: BaseException | None = None
@@ -212,6 +229,8 @@ class Connection(Router):
         stranded coroutines are closed here (their cleanup runs, nothing is sent) and the
         socket is closed directly; LM Studio sees the connection drop.
         """
+        if self.released:
+            return
         self.released = True
         self.closing = True
         self.alive = False
@@ -235,6 +254,52 @@ class Connection(Router):
             sock.close()
         logger.debug("released the %s connection of a closed event loop", self.namespace)
 
+    def release_collected(self) -> bool:
+        """Free this connection of a client collected unclosed; whether it was open.
+
+        Runs in whatever thread the collector ran in, so it never blocks and never touches
+        a running loop directly. If the loop is gone (closed, or the interpreter is exiting
+        and no thread runs it), the socket is freed right here (:meth:`release_orphaned`).
+        Otherwise the loop is asked, thread-safely, to abort the socket (no closing
+        handshake to wait for); the reader then sees the connection end and finishes.
+        """
+        if self.released:
+            return False
+        was_open = self.alive
+        self.closing = True
+        if _RELEASING:
+            _sweep_released()
+        if self._loop_gone():
+            self.release_orphaned()
+            return was_open
+        _RELEASING.add(self)
+        try:
+            self.loop.call_soon_threadsafe(self._abort)
+        except RuntimeError:  # the loop was closed meanwhile
+            _RELEASING.discard(self)
+            self.release_orphaned()
+        return was_open
+
+    def _loop_gone(self) -> bool:
+        """Whether no thread will ever run this connection's loop again."""
+        loop = self.loop
+        return loop.is_closed() or (not loop.is_running() and _exiting())
+
+    def _abort(self) -> None:
+        """On the loop: drop the socket now, no handshake; the reader then ends.
+
+        Until it has, the connection stays in :data:`_RELEASING`, so that a loop closed
+        first leaves it to be released without the loop.
+        """
+        if self.released:
+            return
+        _RELEASING.add(self)
+        self.ws.transport.abort()
+        self.reader.add_done_callback(self._forget)
+
+    def _forget(self, _reader: asyncio.Task[None]) -> None:
+        _RELEASING.discard(self)
+
     async def close(self) -> None:
         if self.released:
             return
@@ -243,11 +308,43 @@ class Connection(Router):
             return
         self.closing = True
         try:
-            await self.ws.close()
-        except Exception:  # best effort: the socket may already be gone
-            logger.debug("error while closing the %s socket", self.namespace, exc_info=True)
-        try:
-            async with asyncio.timeout(CLOSE_TIMEOUT):
-                await asyncio.gather(self.reader, *self.background, return_exceptions=True)
-        except TimeoutError:
-            self.reader.cancel()
+            try:
+                await self.ws.close()
+            except Exception:  # best effort: the socket may already be gone
+                logger.debug("error while closing the %s socket", self.namespace, exc_info=True)
+            try:
+                async with asyncio.timeout(CLOSE_TIMEOUT):
+                    await asyncio.gather(self.reader, *self.background, return_exceptions=True)
+            except TimeoutError:
+                self.reader.cancel()
+        except asyncio.CancelledError:
+            # Cut short (cancelled again while closing, say as asyncio.run ends): nobody
+            # holds this connection any more, so drop the socket rather than strand it.
+            self._abort()
+            raise
+
+
+def _exiting() -> bool:
+    """Whether the interpreter is exiting: in the main thread, after its threads were joined.
+
+    Then a loop that is not running will never run again (``atexit`` handlers, and so the
+    finalizers of clients still alive, run in the main thread after that point).
+    """
+    main = threading.main_thread()
+    return threading.current_thread() is main and not main.is_alive()
+
+
+def _sweep_released() -> None:
+    """Release the connections of collected clients whose loop is gone before freeing them."""
+    for conn in list(_RELEASING):
+        if conn._loop_gone():
+            try:
+                _RELEASING.remove(conn)
+            except KeyError:  # another thread is releasing it
+                continue
+            conn.release_orphaned()
+
+
+# At exit the loops of the connections still waiting stop for good: free them while the
+# interpreter is intact, not later when their tasks are destroyed pending.
+atexit.register(_sweep_released)

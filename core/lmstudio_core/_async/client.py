@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import sys
 import threading
+import warnings
+import weakref
 from collections.abc import Callable, Mapping
 from types import TracebackType
 from typing import Any, Generic, Self, TypeVar
@@ -32,7 +35,7 @@ from ..options import LoadOptions
 from ..protocol import ABSENT as _ABSENT
 from .models import AsyncEmbeddingModel, AsyncLLM
 from .streams import AsyncLoadStream
-from .transport import Locator, Transport
+from .transport import Locator, Transport, release_unclosed
 
 __all__ = [
     "AsyncClient",
@@ -50,9 +53,11 @@ class AsyncClient:
     """An asyncio LM Studio client, safe to share between the tasks of one event loop.
 
     Nothing is sent until the first request; each namespace opens its own socket then.
-    Use it as an async context manager, or await :meth:`close`. The sockets belong to the
-    event loop they were opened in; if that loop is closed while they are open, the next
-    request (in another loop) or :meth:`close` (awaited in any loop) frees them.
+    Use it as an async context manager, or await :meth:`close`. One garbage-collected
+    unclosed frees its sockets and warns (``ResourceWarning``), as an unclosed file does. The
+    sockets belong to the event loop they were opened in; if that loop is closed while they
+    are open, the next request (in another loop) or :meth:`close` (awaited in any loop)
+    frees them.
 
     Args:
         base_url: ``http://host:port``, ``ws(s)://...`` or ``host:port`` (a trailing ``/v1``
@@ -80,6 +85,9 @@ class AsyncClient:
         self._transports: dict[str, Transport] = {}
         self._lock = threading.Lock()
         self._closed = False
+        # Collected without close(): free the sockets (the callback gets the transports,
+        # not the client); __del__ warns.
+        self._finalizer = weakref.finalize(self, release_unclosed, self._transports)
         self.llm = AsyncLLMNamespace(self)
         self.embedding = AsyncEmbeddingNamespace(self)
         self.system = AsyncSystemNamespace(self)
@@ -118,8 +126,31 @@ class AsyncClient:
         with self._lock:
             self._closed = True
             transports = list(self._transports.values())
+        error: BaseException | None = None
         for transport in transports:
-            await transport.close()
+            try:
+                await transport.close()
+            except BaseException as exc:  # cut short (a cancel): still close the others
+                error = error or exc
+        if error is not None:
+            raise error
+
+    def __del__(self, _finalizing: Callable[[], bool] = sys.is_finalizing) -> None:
+        # Like an unclosed file: a ResourceWarning if the client still held a connection
+        # and close() was never called. Run the finalizer first (the collector may not
+        # have run it yet) to learn that.
+        finalizer: weakref.finalize[Any, Any] | None = self.__dict__.get("_finalizer")
+        if finalizer is None:  # __init__ failed
+            return
+        finalizer()
+        if _finalizing() or self._closed or not any(t.leaked for t in self._transports.values()):
+            return
+        warnings.warn(
+            f"unclosed <{type(self).__name__} base_url={self.base_url!r}>",
+            ResourceWarning,
+            stacklevel=2,
+            source=self,
+        )
 
     async def __aenter__(self) -> Self:
         return self

@@ -7,14 +7,20 @@ A connection is a ``websockets.sync.client`` socket and one reader thread (no hi
 loop) that routes every frame to the ``queue.SimpleQueue`` of the call or channel it
 belongs to (:class:`Router`, under a lock shared with the calling threads). Callers block
 on their own mailbox, so any number of threads can share one socket.
+
+A client collected without ``close()`` frees its connections from whatever thread the
+collector ran in (:meth:`Connection.release_collected`): the sockets are shut down, which
+neither blocks nor takes a lock, and the threads of each connection then end by themselves.
 """
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import inspect
 import logging
 import queue
+import socket
 import threading
 from typing import Any
 
@@ -148,6 +154,29 @@ class Connection(Router):
             self.ws.send(text)
         except (ConnectionClosed, OSError):
             logger.debug("could not send a packet on the %s connection", self.namespace)
+
+    def release_collected(self) -> bool:
+        """Free this connection of a client collected unclosed; whether it was open.
+
+        Runs in whatever thread the collector ran in (an application's event loop, say), so
+        it must not wait: no closing handshake, no lock (the collector may have interrupted
+        a thread holding one). Shutting the socket down wakes websockets' own thread with
+        the end of the stream: it closes the socket, and the reader thread, seeing the
+        connection closed, ends.
+        """
+        was_open = self.alive
+        self.closing = True
+        sock = self.ws.socket
+        if isinstance(sock, socket.socket):
+            with contextlib.suppress(OSError):  # already closed
+                # the plain socket's shutdown: SSLSocket's would also drop its TLS state
+                # under websockets' thread
+                socket.socket.shutdown(sock, socket.SHUT_RDWR)
+        else:  # a TLS stream inside a TLS proxy connection: no socket to shut down here
+            closer = threading.Thread(target=self.ws.close_socket, daemon=True)
+            with contextlib.suppress(RuntimeError):  # no new threads at interpreter exit
+                closer.start()
+        return was_open
 
     def close(self) -> None:
         self.closing = True

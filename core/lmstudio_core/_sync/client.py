@@ -3,7 +3,10 @@
 
 from __future__ import annotations
 
+import sys
 import threading
+import warnings
+import weakref
 from collections.abc import Callable, Mapping
 from types import TracebackType
 from typing import Any, Generic, Self, TypeVar
@@ -33,7 +36,7 @@ from ..options import LoadOptions
 from ..protocol import ABSENT as _ABSENT
 from .models import LLM, EmbeddingModel
 from .streams import LoadStream
-from .transport import Locator, Transport
+from .transport import Locator, Transport, release_unclosed
 
 __all__ = [
     "Client",
@@ -51,7 +54,8 @@ class Client:
     """A blocking LM Studio client, safe to share between threads.
 
     Nothing is sent until the first request; each namespace opens its own socket then.
-    Use it as a context manager, or call :meth:`close`.
+    Use it as a context manager, or call :meth:`close`. One garbage-collected
+    unclosed frees its sockets and warns (``ResourceWarning``), as an unclosed file does.
 
     Args:
         base_url: ``http://host:port``, ``ws(s)://...`` or ``host:port`` (a trailing ``/v1``
@@ -79,6 +83,9 @@ class Client:
         self._transports: dict[str, Transport] = {}
         self._lock = threading.Lock()
         self._closed = False
+        # Collected without close(): free the sockets (the callback gets the transports,
+        # not the client); __del__ warns.
+        self._finalizer = weakref.finalize(self, release_unclosed, self._transports)
         self.llm = LLMNamespace(self)
         self.embedding = EmbeddingNamespace(self)
         self.system = SystemNamespace(self)
@@ -117,8 +124,31 @@ class Client:
         with self._lock:
             self._closed = True
             transports = list(self._transports.values())
+        error: BaseException | None = None
         for transport in transports:
-            transport.close()
+            try:
+                transport.close()
+            except BaseException as exc:  # cut short (a cancel): still close the others
+                error = error or exc
+        if error is not None:
+            raise error
+
+    def __del__(self, _finalizing: Callable[[], bool] = sys.is_finalizing) -> None:
+        # Like an unclosed file: a ResourceWarning if the client still held a connection
+        # and close() was never called. Run the finalizer first (the collector may not
+        # have run it yet) to learn that.
+        finalizer: weakref.finalize[Any, Any] | None = self.__dict__.get("_finalizer")
+        if finalizer is None:  # __init__ failed
+            return
+        finalizer()
+        if _finalizing() or self._closed or not any(t.leaked for t in self._transports.values()):
+            return
+        warnings.warn(
+            f"unclosed <{type(self).__name__} base_url={self.base_url!r}>",
+            ResourceWarning,
+            stacklevel=2,
+            source=self,
+        )
 
     def __enter__(self) -> Self:
         return self

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 from tenacity import Retrying
@@ -52,7 +52,7 @@ from ._io import (
     receive_frame,
 )
 
-__all__ = ["CLOSED", "Channel", "Locator", "PendingCall", "Transport"]
+__all__ = ["CLOSED", "Channel", "Locator", "PendingCall", "Transport", "release_unclosed"]
 
 logger = logging.getLogger("lmstudio_core.transport")
 
@@ -184,6 +184,8 @@ class Transport:
         self._lock = Lock()
         self._conn: Connection | None = None
         self._closed = False
+        self.leaked = False
+        """Whether the client was collected unclosed while this held an open connection."""
 
     def _connection(self) -> Connection:
         conn = self._conn
@@ -321,3 +323,28 @@ class Transport:
         conn, self._conn = self._conn, None
         if conn is not None:
             conn.close()
+
+    def release_collected(self) -> None:
+        """Free the connection of a client collected without :meth:`close` (any thread).
+
+        Never blocks: the connection frees its socket and reader in the background
+        (``Connection.release_collected``).
+        """
+        self._closed = True
+        conn, self._conn = self._conn, None
+        if conn is not None and conn.release_collected():
+            self.leaked = True
+
+
+def release_unclosed(transports: Mapping[str, Transport]) -> None:
+    """The finalizer of a client collected without ``close()``: free its connections.
+
+    It gets the client's transports, never the client itself (which it would keep alive),
+    runs in whatever thread the collector ran in (or at interpreter exit) and must neither
+    block nor raise.
+    """
+    for transport in list(transports.values()):
+        try:
+            transport.release_collected()
+        except Exception:  # a finalizer has nobody to report to
+            logger.debug("could not free the %s connection", transport.namespace, exc_info=True)
