@@ -250,3 +250,18 @@ def test_cancel_a_load(emu: EmulatorThread, llm: Wire) -> None:
     assert all(p["type"] == "progress" for p in packets)
     assert REASONING_KEY not in emu.loaded_identifiers()
     assert emu.record.cancels[0].endpoint == "loadModel"
+
+
+def test_count_tokens_is_the_length_of_tokenize_for_any_script(llm: Wire) -> None:
+    text = "Die Bibliothek öffnet um 9:30 — 图书馆九点开门 😀 {'ok': [1, 2]}"
+    params = {"specifier": query(LLM_KEY), "inputString": text}
+
+    tokens = llm.result("tokenize", params)["tokens"]
+    count = llm.result("countTokens", params)["tokenCount"]
+    english = {"specifier": query(LLM_KEY), "inputString": "The library opens at nine"}
+
+    assert count == len(tokens)
+    assert llm.result("tokenize", params)["tokens"] == tokens  # stable ids
+    # Eight CJK characters and an emoji cost two tokens each; English words one.
+    assert count > len(text.split()) * 2
+    assert llm.result("countTokens", english)["tokenCount"] == 5

@@ -12,7 +12,7 @@ import random
 from typing import Any
 
 import pytest
-from emulator_wire import Wire, WireFactory, fragments, predict_params, text_of
+from emulator_wire import LLM_KEY, Wire, WireFactory, fragments, predict_params, query, text_of
 from lmstudio_core.emulator import EmulatorThread
 from lmstudio_core.emulator._engine import Tokenizer
 from lmstudio_core.emulator._generation import fragment_json
@@ -130,12 +130,29 @@ def test_predictions_with_stop_strings_and_limits_are_unchanged(llm: Wire) -> No
     assert packets[-1]["stats"]["stopReason"] == "maxPredictedTokensReached"
 
 
+def test_wide_characters_are_counted_as_the_tokenizer_counts_them(
+    emu: EmulatorThread, llm: Wire
+) -> None:
+    reply = "東京の天気は晴れ 😀, 24 °C."
+    emu.engine.script_reply(reply)
+
+    packets = llm.stream("predict", predict_params("Weather in Tokyo?"))[0]
+
+    assert text_of(packets) == reply
+    counted = llm.result("countTokens", {"specifier": query(LLM_KEY), "inputString": reply})
+    predicted = packets[-1]["stats"]["predictedTokensCount"]
+    assert predicted == counted["tokenCount"] == sum(f["tokensCount"] for f in fragments(packets))
+    # A character of two tokens comes in one fragment that says so, as LM Studio sends it.
+    assert {f["content"]: f["tokensCount"] for f in fragments(packets)}["東"] == 2
+
+
 # -- the incremental token count ------------------------------------------------------
 
 
 def test_incremental_count_matches_the_engine_tokenizer_on_growing_texts() -> None:
     rng = random.Random(7)
     alphabet = ["ab", "Zq", " ", "  ", "9", "123456", ".", ",!", "\n", "\t", "_", "é", "\u00a0"]
+    alphabet += ["東京", "😀", "\u3000", "Привет"]
     plain, incremental = Tokenizer(), IncrementalTokenizer()
     for _ in range(300):
         text = ""
@@ -150,6 +167,7 @@ def test_incremental_count_matches_the_engine_tokenizer_on_growing_texts() -> No
 def test_incremental_count_of_sentences_and_unrelated_texts() -> None:
     plain, incremental = Tokenizer(), IncrementalTokenizer()
     sentences = ["Sure.", "The cat sleeps.", "Moreover, 12345 dogs bark!", "Done  ", "x"]
+    sentences.append("猫が寝る。")
     text = ""
     for sentence in sentences * 20:
         text = f"{text} {sentence}" if text else sentence

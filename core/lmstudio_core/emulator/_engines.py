@@ -96,9 +96,10 @@ class TextRequest:
 
 @dataclass(frozen=True, slots=True)
 class TextChunk:
-    """Generated text (about one token)."""
+    """Generated text: about one token, or a character of ``tokens`` tokens."""
 
     text: str
+    tokens: int = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,7 +201,7 @@ class DeterministicTextEngine:
         try:
             for piece in self.engine.generate(wire_request):
                 if isinstance(piece, TextPiece):
-                    yield TextChunk(piece.text)
+                    yield TextChunk(piece.text, piece.tokens)
                 elif isinstance(piece, ToolCallPiece):
                     yield ToolCallChunk(piece.call_id, piece.name, piece.arguments_json)
         except ScriptedFailure as failure:

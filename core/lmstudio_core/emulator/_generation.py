@@ -138,7 +138,7 @@ class PredictionRun:
                 if isinstance(piece, ToolCallChunk):
                     await self._emit_tool_call(piece)
                 elif isinstance(piece, TextChunk):
-                    await self._on_text(piece.text)
+                    await self._on_text(piece.text, piece.tokens)
                 await self._pace()
             if blocking and self.stop_reason == "maxPredictedTokensReached":
                 # the engine was given the limit too and normally ends right here
@@ -181,9 +181,10 @@ class PredictionRun:
 
     # -- text --------------------------------------------------------------------------
 
-    async def _on_text(self, text: str) -> None:
-        self.predicted += 1
-        self.pending_tokens += 1
+    async def _on_text(self, text: str, tokens: int = 1) -> None:
+        tokens = max(1, tokens)
+        self.predicted += tokens
+        self.pending_tokens += tokens
         emit, stop = self.scanner.feed(text)
         if stop is not None:
             await self._emit_text(emit, final=True)

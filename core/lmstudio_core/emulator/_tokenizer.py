@@ -6,17 +6,19 @@ quadratic time (seconds for a few thousand tokens). :class:`IncrementalTokenizer
 exactly the same counts but remembers where the last counted text can be resumed: when the
 next text extends it, only the tail is split again.
 
-Why resuming is exact: a piece is a word with its *leading* space, a digit group, a
-punctuation run with its leading space, a newline run or a whitespace run. So no piece
-contains a non-whitespace character followed by a space, and deciding a piece that starts
-before such a position ``q`` (``text[q - 1]`` not whitespace, ``text[q] == " "``) never
-looks past ``q``. ``q`` is therefore a piece boundary of every text that starts with
-``text[: q + 1]``, and the pieces from ``q`` on are the pieces of ``text[q:]``.
+Why resuming is exact: a piece is an ASCII word with its *leading* space, one other
+character with its leading space, a newline run or a whitespace run. So no piece contains
+a non-whitespace character followed by a space, and deciding a piece that starts before
+such a position ``q`` (``text[q - 1]`` not whitespace, ``text[q] == " "``) never looks
+past ``q``. ``q`` is therefore a piece boundary of every text that starts with
+``text[: q + 1]``, and the pieces from ``q`` on are the pieces of ``text[q:]``; a piece's
+token count depends on the piece alone.
 """
 
 from __future__ import annotations
 
 from ._engine import Tokenizer
+from ._engine.tokenizer import count_pieces
 
 __all__ = ["IncrementalTokenizer"]
 
@@ -38,17 +40,20 @@ class IncrementalTokenizer(Tokenizer):
             start, counted = position, before
         else:
             start, counted = 0, 0
-        tail = self.pieces(text[start:])
+        rest = text[start:]
+        tail = self.pieces(rest)
+        ascii_only = rest.isascii()
         resume = _resume_position(text, start)
         if resume > start:
             offset, index = start, 0
             while offset < resume:
                 offset += len(tail[index])
                 index += 1
-            self._resume = (text, resume, counted + index)
+            before_resume = count_pieces(tail[:index], ascii_only)
+            self._resume = (text, resume, counted + before_resume)
         elif start == 0:
             self._resume = ("", 0, 0)
-        return counted + len(tail)
+        return counted + count_pieces(tail, ascii_only)
 
 
 def _resume_position(text: str, floor: int) -> int:

@@ -192,7 +192,7 @@ def test_several_tool_results_are_named_in_the_answer() -> None:
         ),
         tool_results(("a", "8"), (None, "8.0")),
     ]
-    request = GenerationRequest("m", history, tools=[ADD, MULTIPLY], tool_choice="required")
+    request = GenerationRequest("m", history, tools=[ADD, MULTIPLY])
 
     text = text_of(list(DeterministicEngine().generate(request)))
 
@@ -222,3 +222,24 @@ def test_tools_are_only_called_after_a_user_message(tool_choice: Any) -> None:
     request = GenerationRequest("m", history, tools=[ADD], tool_choice=tool_choice)
 
     assert calls_of(list(DeterministicEngine().generate(request))) == []
+
+
+def test_required_after_results_calls_a_requested_tool_not_called_yet() -> None:
+    answer = function_tool("Answer", "The final answer", {"text": {"type": "string"}})
+    question = "What is 3 plus 5 and the weather in Paris?"
+    add_call = {"type": "function", "id": "call_1", "name": "add", "arguments": {"a": 3, "b": 5}}
+    history = [user(question), assistant("", add_call), tool_results(("call_1", "8"))]
+    tools = [ADD, WEATHER, answer]
+
+    def forced(history: list[dict[str, Any]]) -> list[ToolCallPiece]:
+        request = GenerationRequest("m", history, tools=tools, tool_choice="required")
+        return calls_of(list(DeterministicEngine().generate(request)))
+
+    [weather] = forced(history)
+    assert weather.name == "get_current_weather"
+    assert _arguments(weather)["location"] == "Paris"
+
+    weather_call = {"type": "function", "id": "call_2", "name": weather.name, "arguments": {}}
+    history += [assistant("", weather_call), tool_results(("call_2", "sunny"))]
+    [final] = forced(history)
+    assert final.name == "Answer"  # every requested tool ran: the answer tool, offered last

@@ -56,6 +56,22 @@ def last_user_text(messages: Sequence[Mapping[str, Any]]) -> str:
     return ""
 
 
+def tools_called_since_user(messages: Sequence[Mapping[str, Any]]) -> set[str]:
+    """Return the names of the tools the assistant called after the last ``user`` message."""
+    names: set[str] = set()
+    for message in reversed(messages):
+        role = role_of(message)
+        if role == "user":
+            break
+        if role != "assistant":
+            continue
+        for part in parts_of(message):
+            request = part.get("toolCallRequest")
+            if part.get("type") == "toolCallRequest" and isinstance(request, Mapping):
+                names.add(str(request.get("name", "")))
+    return names
+
+
 def trailing_tool_results(messages: Sequence[Mapping[str, Any]]) -> list[ToolResult]:
     """Return the results of the ``tool`` messages at the end of the history, in order.
 

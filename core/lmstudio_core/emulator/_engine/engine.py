@@ -7,7 +7,14 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from ._text import json_compact, quoted_strings_in, stable_hash, words_of
-from .chat_history import files_of, last_user_text, role_of, text_of, trailing_tool_results
+from .chat_history import (
+    files_of,
+    last_user_text,
+    role_of,
+    text_of,
+    tools_called_since_user,
+    trailing_tool_results,
+)
 from .completion import continue_text
 from .gbnf import generate_from_gbnf
 from .open_object import is_open_object, open_object_instance
@@ -24,8 +31,14 @@ from .replies import (
 from .request import GenerationRequest
 from .schema_instance import generate_instance
 from .script import ScriptedFailure, ScriptedTurn, ScriptQueue
-from .tokenizer import Tokenizer
-from .tool_selection import PlannedCall, ToolSpec, plan_tool_calls, tool_arguments
+from .tokenizer import Tokenizer, piece_tokens
+from .tool_selection import (
+    PlannedCall,
+    ToolSpec,
+    plan_call_after_results,
+    plan_tool_calls,
+    tool_arguments,
+)
 
 THINK_START = "<think>"
 THINK_END = "</think>"
@@ -103,7 +116,7 @@ class DeterministicEngine:
         return self.tokenizer.count(apply_prompt_template(messages, tools))
 
     def _text_pieces(self, text: str) -> list[Piece]:
-        return [TextPiece(piece) for piece in self.tokenizer.pieces(text)]
+        return [TextPiece(piece, piece_tokens(piece)) for piece in self.tokenizer.pieces(text)]
 
     def _think_pieces(self, reasoning: str) -> list[Piece]:
         return [TextPiece(THINK_START), *self._text_pieces(reasoning), TextPiece(THINK_END)]
@@ -139,6 +152,12 @@ class DeterministicEngine:
         last_role = role_of(messages[-1]) if messages else ""
         if last_role == "tool":
             results = trailing_tool_results(messages)
+            if request.tools and request.tool_choice == "required":
+                tools = [ToolSpec.from_wire(tool) for tool in request.tools]
+                called = tools_called_since_user(messages)
+                contents = [result.content for result in results]
+                forced = plan_call_after_results(tools, user_text, contents, called)
+                return self._tool_call_pieces(request, forced, hints, history, user_text)
             return self._answer(request, tool_results_thought(results), tool_results_reply(results))
         calls = self._planned_calls(request, user_text) if last_role == "user" else []
         if calls:

@@ -14,9 +14,13 @@ class TextPiece:
 
     Attributes:
         text: The token's text.
+        tokens: How many tokens it stands for: 1, or 2 for a character the tokenizer
+            counts as two (a CJK character, an emoji; LM Studio sends such a character
+            in one fragment once its last token is generated).
     """
 
     text: str
+    tokens: int = 1
 
 
 @dataclass(frozen=True, slots=True)

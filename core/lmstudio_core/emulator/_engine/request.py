@@ -18,8 +18,9 @@ class GenerationRequest:
         model_key: Key of the model that generates (used to pick scripted turns).
         messages: Chat history as on the wire: ``{"role": ..., "content": [parts...]}``.
         tools: Tools as on the wire: ``{"type": "function", "function": {"name", ...}}``.
-        tool_choice: ``"auto"`` (call a tool when the prompt asks for it), ``"none"``
-            (never) or ``"required"`` (always call one after a user message).
+        tool_choice: ``"auto"`` (call a tool when the prompt asks for it; answer in
+            text after tool results), ``"none"`` (never) or ``"required"`` (always call
+            one after a user message or tool results).
         json_schema: When set, the reply is a JSON value that validates against it.
         gbnf_grammar: When set (and no ``json_schema``), the reply is a string of the grammar.
         reasoning: Whether the model is a reasoning model (prefixes a think block).

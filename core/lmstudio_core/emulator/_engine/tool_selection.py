@@ -7,12 +7,17 @@ word of the name through a known synonym ("plus" for ``add``, "weather" for
 (an action concept such as "add" or "weather" counts twice, so "What is 12 + 30?" calls a
 tool described as "Add two numbers."). A prompt that explicitly asks for a tool ("use the
 tool") calls the best scoring one even without a match.
+
+With ``tool_choice="required"`` the model must call a tool after tool results too
+(:func:`plan_call_after_results`), as a framework that forces its structured-answer tool
+expects (LangChain's ``create_agent(..., response_format=ToolStrategy(Schema))``).
 """
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -92,10 +97,13 @@ class PlannedCall:
     Attributes:
         tool: The tool to call.
         request_text: The part of the prompt that asks for this call (source of arguments).
+        known: Argument values already known by parameter name (from tool results); a
+            value fills the parameter it names when it fits that parameter's schema.
     """
 
     tool: ToolSpec
     request_text: str
+    known: Mapping[str, Any] | None = None
 
 
 def plan_tool_calls(
@@ -122,6 +130,43 @@ def plan_tool_calls(
         scores = [_score(tool, user_text) for tool in tools]
         return [PlannedCall(tools[scores.index(max(scores))], user_text)]
     return []
+
+
+def plan_call_after_results(
+    tools: Sequence[ToolSpec], user_text: str, results: Sequence[str], called: Collection[str]
+) -> list[PlannedCall]:
+    """The one call a model that must call a tool makes after tool results.
+
+    It moves on rather than repeating itself: among the tools not called since the user's
+    message (``called`` names those that were), the one the request asks for, else the
+    last one offered (frameworks that force a call to get a structured answer add their
+    answer tool after the user's tools); when every tool was called already (one forced
+    tool), the same choice among all. The arguments come from the results: a JSON object
+    result fills the parameters its keys name, other results come before the user's text
+    in the text numbers and phrases are read from.
+    """
+    if not tools:
+        return []
+    pool = [tool for tool in tools if tool.name not in called] or list(tools)
+    chosen = best_tool(pool, user_text) or pool[-1]
+    texts, known = _result_values(results)
+    return [PlannedCall(chosen, " ".join([*texts, user_text]), known)]
+
+
+def _result_values(results: Sequence[str]) -> tuple[list[str], dict[str, Any]]:
+    """The texts of the results, and the fields of those that are JSON objects."""
+    texts: list[str] = []
+    known: dict[str, Any] = {}
+    for content in results:
+        try:
+            value = json.loads(content)
+        except ValueError:
+            value = None
+        if isinstance(value, dict):
+            known.update(value)
+        else:
+            texts.append(content)
+    return texts, known
 
 
 def best_tool(tools: Sequence[ToolSpec], text: str) -> ToolSpec | None:
@@ -154,8 +199,29 @@ def tool_arguments(call: PlannedCall, *, hints: Sequence[str], seed: int) -> dic
             raise SchemaError(f"parameters of tool {call.tool.name!r} do not describe an object")
         generated = {}
     filled = _filled_from_request(schema, call.request_text, call.tool.name)
-    candidate = {**generated, **filled}
-    return candidate if is_valid(candidate, schema, schema) else generated
+    known = _known_arguments(schema, call.known or {})
+    for candidate in ({**generated, **filled, **known}, {**generated, **filled}):
+        if is_valid(candidate, schema, schema):
+            return candidate
+    return generated
+
+
+def _known_arguments(schema: Mapping[str, Any], known: Mapping[str, Any]) -> dict[str, Any]:
+    """The known values that fit the parameter they name (names match loosely)."""
+    properties = schema.get("properties")
+    if not known or not isinstance(properties, Mapping):
+        return {}
+    by_name = {_loose(str(key)): value for key, value in known.items()}
+    found: dict[str, Any] = {}
+    for name, sub in properties.items():
+        key = _loose(name)
+        if key in by_name and is_valid(by_name[key], sub, schema):
+            found[name] = by_name[key]
+    return found
+
+
+def _loose(name: str) -> str:
+    return "".join(_name_parts(name))
 
 
 def _filled_from_request(schema: Mapping[str, Any], text: str, tool_name: str) -> dict[str, Any]:
