@@ -1,37 +1,30 @@
-"""Lazily built LM Studio clients and model handles, shared by both adapters.
+"""The clients of one model object, leased from the shared pool, and its model handles.
 
 Theory of operation
 -------------------
-Nothing connects until the first request. The blocking :class:`~lmstudio_core.Client` is
-built once per model object and shared by every thread. An
-:class:`~lmstudio_core.AsyncClient` is bound to the event loop it connected in, so there
-is one per running loop, built on first use in that loop.
+Nothing connects until the first request. A :class:`ModelClients` belongs to one framework
+model object; it leases the blocking client and, per running event loop, the async client
+from the process-wide :data:`~lmstudio_integrations._pool.POOL` (shared by every model
+object with the same connection settings; see that module). ``close()`` / ``aclose()``
+give the leases back, and so does a finalizer when the object is collected unclosed, so a
+model object built per request holds nothing once dropped.
 
-Closing the async clients:
+Clients passed in by the caller are used as they are, never pooled and never closed here.
 
-- ``asyncio.run`` and ``asyncio.Runner`` cancel every task before closing their loop: a
-  small *guard* task per owned client waits for that cancellation and closes the client.
-- ``aclose()`` closes the client of the running loop the same way.
-- A loop closed without cancelling its tasks (LlamaIndex's ``asyncio_run`` runs a
-  coroutine in a fresh loop and then just closes it) strands the client's sockets. The
-  next use of the model object, in any loop or thread, and ``close()`` find such loops
-  and close their clients; lmstudio-core frees the sockets of a closed loop without
-  running it.
-
-Clients passed in by the caller are used as they are and never closed here.
-
-Model handles (``getOrLoad`` with the load options and TTL) are cached per client and key.
-A handle whose instance LM Studio no longer knows (it was unloaded, or evicted by JIT
-auto-evict when another model was loaded on demand) is resolved again once: for a
-prediction only if nothing was received yet, for an embedding request always (it is
-idempotent).
+Model handles (``getOrLoad`` with the load options and TTL) are cached on the pooled entry
+per kind, key and load options. A handle whose instance LM Studio no longer knows (it was
+unloaded, or evicted by JIT auto-evict when another model was loaded on demand) is resolved
+again once: for a prediction only if nothing was received yet, for an embedding request
+always (it is idempotent).
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import threading
+import weakref
 from collections.abc import AsyncGenerator, Awaitable, Callable, Generator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
@@ -51,6 +44,8 @@ from lmstudio_core import (
     PredictionStream,
     Timeouts,
 )
+
+from ._pool import POOL, AsyncEntry, ClientPool, ConnectionKey, SyncEntry
 
 __all__ = ["ClientSettings", "ModelClients"]
 
@@ -73,27 +68,53 @@ class ClientSettings:
     """
 
     base_url: str | None = None
-    api_token: str | None = None
+    api_token: str | None = field(default=None, repr=False)
     timeout: Timeouts | float | None = None
     max_retries: int | None = None
     load: Mapping[str, Any] = field(default_factory=dict)
 
-    def client_kwargs(self) -> dict[str, Any]:
-        kwargs: dict[str, Any] = {"api_token": self.api_token, "timeout": self.timeout}
-        if self.max_retries is not None:
-            kwargs["max_retries"] = self.max_retries
-        return kwargs
+    def connection_key(self) -> ConnectionKey:
+        return ConnectionKey(self.base_url, self.api_token, self.timeout, self.max_retries)
+
+    def load_key(self) -> str:
+        """The load options as a key of the handle cache."""
+        return json.dumps(self.load, sort_keys=True, default=repr)
 
 
-@dataclass(slots=True)
-class _LoopClient:
-    """The async client of one event loop and its model handles."""
+class _Leases:
+    """The pool entries one model object holds; given back by ``close()`` or by the
+    finalizer of the object (so this must not refer to the object)."""
 
-    client: AsyncClient
-    owned: bool
-    handles: dict[tuple[Kind, str], Any] = field(default_factory=dict)
-    guard: asyncio.Task[None] | None = None
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    def __init__(self, pool: ClientPool) -> None:
+        self.pool = pool
+        self.lock = threading.Lock()
+        self.sync: SyncEntry | None = None
+        self.loops: dict[asyncio.AbstractEventLoop, AsyncEntry] = {}
+
+    def release_sync(self, *, wait: bool) -> None:
+        with self.lock:
+            entry, self.sync = self.sync, None
+        if entry is not None:
+            self.pool.release(entry, wait=wait)
+
+    def release_loop(self, loop: asyncio.AbstractEventLoop) -> asyncio.Task[None] | None:
+        with self.lock:
+            entry = self.loops.pop(loop, None)
+        return None if entry is None else self.pool.arelease(entry)
+
+    def release_closed_loops(self) -> None:
+        with self.lock:
+            closed = [loop for loop in self.loops if loop.is_closed()]
+        for loop in closed:
+            self.release_loop(loop)
+
+    def release_all(self) -> None:
+        """The finalizer: give everything back without waiting."""
+        self.release_sync(wait=False)
+        with self.lock:
+            entries, self.loops = list(self.loops.values()), {}
+        for entry in entries:
+            self.pool.arelease(entry)
 
 
 class ModelClients:
@@ -101,9 +122,10 @@ class ModelClients:
 
     Args:
         settings: Where LM Studio is and how to load models.
-        client: A blocking client to use instead of building one (never closed here).
-        async_client: An async client to use in every loop instead of building one per
-            loop (never closed here).
+        client: A blocking client to use instead of a pooled one (never closed here).
+        async_client: An async client to use in every loop instead of pooled ones (never
+            closed here).
+        pool: The pool to lease from (the process-wide one by default).
     """
 
     def __init__(
@@ -112,19 +134,25 @@ class ModelClients:
         *,
         client: Client | None = None,
         async_client: AsyncClient | None = None,
+        pool: ClientPool = POOL,
     ) -> None:
         self.settings = settings
+        self._key = settings.connection_key()
+        self._load_key = settings.load_key()
         self._injected_client = client
         self._injected_async_client = async_client
-        self._lock = threading.Lock()
-        self._client: Client | None = client
-        self._handles: dict[tuple[Kind, str], Any] = {}
-        self._loops: dict[asyncio.AbstractEventLoop, _LoopClient] = {}
+        self._injected_handles: dict[tuple[Any, ...], Any] = {}
+        self._injected_lock: asyncio.Lock | None = None
         self._infos: dict[tuple[Kind, str], LoadedModelInfo] = {}
-        self._closing: set[asyncio.Task[None]] = set()
+        self._leases = _Leases(pool)
+        self._finalizer = weakref.finalize(self, self._leases.release_all)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.settings!r})"
 
     def info(self, kind: Kind, key: str) -> LoadedModelInfo | None:
-        """The description of the model ``key`` from the last handle resolved, if any."""
+        """The description of the model ``key`` from the last handle resolved, if any
+        (a dictionary lookup: no I/O)."""
         return self._infos.get((kind, key))
 
     def _remember(self, kind: Kind, key: str, handle: Any) -> None:
@@ -134,36 +162,47 @@ class ModelClients:
 
     # -- blocking ----------------------------------------------------------------------
 
-    def client(self) -> Client:
-        """The blocking client (built on first use)."""
-        self._close_clients_of_closed_loops()
-        with self._lock:
-            if self._client is None or self._client.closed:
-                self._client = Client(self.settings.base_url, **self.settings.client_kwargs())
-                self._handles.clear()
-            return self._client
+    def _sync_entry(self) -> tuple[Client, dict[tuple[Any, ...], Any], threading.Lock]:
+        if self._injected_client is not None:
+            return self._injected_client, self._injected_handles, self._leases.lock
+        self._leases.release_closed_loops()
+        leases = self._leases
+        with leases.lock:
+            entry = leases.sync
+            if entry is not None and not entry.client.closed:
+                return entry.client, entry.handles, entry.lock
+        fresh = leases.pool.acquire(self._key)
+        with leases.lock:
+            stale, leases.sync = leases.sync, fresh
+        if stale is not None:
+            leases.pool.release(stale)
+        return fresh.client, fresh.handles, fresh.lock
 
-    def _handle(self, kind: Kind, key: str, load: Callable[[], H], fresh: bool) -> H:
-        with self._lock:
-            cached = None if fresh else self._handles.get((kind, key))
+    def client(self) -> Client:
+        """The blocking client (leased on first use)."""
+        return self._sync_entry()[0]
+
+    def _handle(self, kind: Kind, key: str, load: Callable[[Client], H], fresh: bool) -> H:
+        client, handles, lock = self._sync_entry()
+        cache_key = (kind, key, self._load_key)
+        with lock:
+            cached = None if fresh else handles.get(cache_key)
         if cached is None:
-            cached = load()
-            with self._lock:
-                self._handles[(kind, key)] = cached
-            self._remember(kind, key, cached)
+            cached = load(client)
+            with lock:
+                handles[cache_key] = cached
+        self._remember(kind, key, cached)
         return cached
 
     def llm(self, key: str, *, fresh: bool = False) -> LLM:
         """A handle to the LLM ``key`` (loaded on demand, cached)."""
-        client = self.client()
-        return self._handle("llm", key, lambda: client.llm.model(key, **self.settings.load), fresh)
+        load = self.settings.load
+        return self._handle("llm", key, lambda c: c.llm.model(key, **load), fresh)
 
     def embedding(self, key: str, *, fresh: bool = False) -> EmbeddingModel:
         """A handle to the embedding model ``key`` (loaded on demand, cached)."""
-        client = self.client()
-        return self._handle(
-            "embedding", key, lambda: client.embedding.model(key, **self.settings.load), fresh
-        )
+        load = self.settings.load
+        return self._handle("embedding", key, lambda c: c.embedding.model(key, **load), fresh)
 
     def stream(
         self, key: str, start: Callable[[LLM], PredictionStream]
@@ -199,95 +238,60 @@ class ModelClients:
             return self.embedding(key, fresh=True).embed(texts)
 
     def close(self) -> None:
-        """Close the blocking client (unless it was passed in) and the async clients of
-        event loops that were closed meanwhile. A later call reconnects."""
-        with self._lock:
-            client, self._client = self._client, self._injected_client
-            self._handles.clear()
-        if client is not None and client is not self._injected_client:
-            client.close()
-        self._close_clients_of_closed_loops()
+        """Give back the blocking client (closed if no other model object uses it) and the
+        async clients of event loops that were closed meanwhile. A later call leases
+        again."""
+        self._leases.release_sync(wait=True)
+        self._leases.release_closed_loops()
+        self._leases.pool.sweep()
 
     # -- asyncio -----------------------------------------------------------------------
 
-    def _take_closed_loops(self) -> list[_LoopClient]:
-        """Forget the clients of closed event loops; the owned ones, to be closed."""
-        with self._lock:
-            closed = [loop for loop in self._loops if loop.is_closed()]
-            entries = [self._loops.pop(loop) for loop in closed]
-        return [entry for entry in entries if entry.owned]
-
-    def _close_clients_of_closed_loops(self) -> None:
-        """Free the sockets of clients whose loop was closed without closing them
-        (lmstudio-core does it without their loop, so any loop can run the close)."""
-        if not self._loops:
-            return
-        entries = self._take_closed_loops()
-        if not entries:
-            return
-        logger.debug("closing %d client(s) of closed event loops", len(entries))
-        try:
-            running = asyncio.get_running_loop()
-        except RuntimeError:
-            running = None
-        if running is None:
-            loop = asyncio.new_event_loop()  # not the thread's current loop: left untouched
-            try:
-                for entry in entries:
-                    loop.run_until_complete(entry.client.close())
-            finally:
-                loop.close()
-            return
-        for entry in entries:
-            task = running.create_task(entry.client.close(), name="lmstudio-client-close")
-            self._closing.add(task)
-            task.add_done_callback(self._closing.discard)
-
-    async def _loop_client(self) -> _LoopClient:
-        for stale in self._take_closed_loops():
-            logger.debug("closing the async client of a closed event loop")
-            await stale.client.close()
+    def _loop_entry(self) -> AsyncEntry | None:
+        """The leased entry of the running loop (``None`` with an injected client)."""
+        if self._injected_async_client is not None:
+            return None
+        self._leases.release_closed_loops()
         loop = asyncio.get_running_loop()
-        with self._lock:
-            entry = self._loops.get(loop)
+        leases = self._leases
+        with leases.lock:
+            entry = leases.loops.get(loop)
             if entry is not None and not entry.client.closed:
                 return entry
-            injected = self._injected_async_client
-            if injected is not None:
-                entry = self._loops[loop] = _LoopClient(injected, owned=False)
-                return entry
-            client = AsyncClient(self.settings.base_url, **self.settings.client_kwargs())
-            entry = self._loops[loop] = _LoopClient(client, owned=True)
-            entry.guard = loop.create_task(
-                self._close_at_shutdown(loop, entry), name="lmstudio-client-guard"
-            )
-            return entry
-
-    async def _close_at_shutdown(self, loop: asyncio.AbstractEventLoop, entry: _LoopClient) -> None:
-        """Wait until cancelled (``aclose()`` or the loop shutting down), then close."""
-        try:
-            await loop.create_future()
-        finally:
-            with self._lock:
-                if self._loops.get(loop) is entry:
-                    del self._loops[loop]
-            await entry.client.close()
+        fresh = leases.pool.aacquire(self._key)
+        with leases.lock:
+            stale, leases.loops[loop] = leases.loops.get(loop), fresh
+        if stale is not None:
+            leases.pool.arelease(stale)
+        return fresh
 
     async def async_client(self) -> AsyncClient:
         """The async client of the running event loop."""
-        return (await self._loop_client()).client
+        entry = self._loop_entry()
+        if entry is None:
+            assert self._injected_async_client is not None
+            return self._injected_async_client
+        return entry.client
 
     async def _ahandle(
         self, kind: Kind, key: str, load: Callable[[AsyncClient], Awaitable[H]], fresh: bool
     ) -> H:
-        entry = await self._loop_client()
-        cached = None if fresh else entry.handles.get((kind, key))
+        entry = self._loop_entry()
+        if entry is None:
+            assert self._injected_async_client is not None
+            if self._injected_lock is None:
+                self._injected_lock = asyncio.Lock()
+            client, handles, lock = self._injected_async_client, {}, self._injected_lock
+        else:
+            client, handles, lock = entry.client, entry.handles, entry.lock
+        cache_key = (kind, key, self._load_key)
+        cached = None if fresh else handles.get(cache_key)
         if cached is None:
-            async with entry.lock:  # concurrent first calls load the model once
-                cached = None if fresh else entry.handles.get((kind, key))
+            async with lock:  # concurrent first calls load the model once
+                cached = None if fresh else handles.get(cache_key)
                 if cached is None:
-                    cached = entry.handles[(kind, key)] = await load(entry.client)
-                    self._remember(kind, key, cached)
+                    cached = handles[cache_key] = await load(client)
+        self._remember(kind, key, cached)
         return cached
 
     async def allm(self, key: str, *, fresh: bool = False) -> AsyncLLM:
@@ -332,18 +336,15 @@ class ModelClients:
             return await (await self.aembedding(key, fresh=True)).embed(texts)
 
     async def aclose(self) -> None:
-        """Close the async client of the running loop (unless it was passed in), and
-        those of event loops that were closed meanwhile."""
-        for stale in self._take_closed_loops():
-            await stale.client.close()
-        loop = asyncio.get_running_loop()
-        with self._lock:
-            entry = self._loops.pop(loop, None)
-        if entry is None or entry.guard is None:
+        """Give back the async client of the running loop (closed if no other model object
+        uses it; unless it was passed in), and those of event loops closed meanwhile."""
+        self._leases.release_closed_loops()
+        self._leases.pool.sweep()
+        guard = self._leases.release_loop(asyncio.get_running_loop())
+        if guard is None:
             return
-        entry.guard.cancel()
         try:
-            await entry.guard
+            await guard
         except asyncio.CancelledError:
             current = asyncio.current_task()
             if current is not None and current.cancelling():
