@@ -21,11 +21,6 @@ MODEL = os.environ.get("LMSTUDIO_MODEL", "qwen3-4b")
 
 def main() -> None:
     llm = LMStudio(model_name=MODEL, base_url=BASE_URL, temperature=0.2, max_tokens=300)
-    print(
-        f"metadata: context window {llm.metadata.context_window}, "
-        f"function calling {llm.metadata.is_function_calling_model}"
-    )
-
     messages = [
         ChatMessage(role="system", content="You are a concise science teacher."),
         ChatMessage(role="user", content="Why do leaves change colour in autumn?"),
@@ -35,6 +30,12 @@ def main() -> None:
         if isinstance(block, ThinkingBlock):
             print(f"thinking: {block.content}")
     print(f"chat: {response.message.content}")
+    # Known once a request resolved the model: half its context, a margin for LlamaIndex's
+    # own token estimates (local tokenizers count more for code and non-English text).
+    print(
+        f"metadata: context window {llm.metadata.context_window}, "
+        f"function calling {llm.metadata.is_function_calling_model}"
+    )
 
     print(f"complete: {llm.complete('The three states of matter are').text}")
 

@@ -92,10 +92,16 @@ EXPECTED: dict[str, list[str]] = {
         "aembed_documents: 3 vectors, same as the sync ones: True",
     ],
     "14_langchain_rag.py": ["retrieved: The office wifi password", "Q: ", "A: "],
+    "15_web_service.py": [
+        "/chat: 20 requests answered, e.g. {'answer': ",
+        "/achat: 20 requests answered",
+        "/embed: 20 requests answered, e.g. {'dimensions': ",
+        "Service stopped",
+    ],
     "20_llamaindex_chat.py": [
-        "metadata: context window 4096",
         "thinking: ",
         "chat: ",
+        "metadata: context window 2048",
         "complete: ",
         "stream_chat: ",
         "acomplete: ",

@@ -10,8 +10,8 @@ print(llm.invoke("Hello!").text)
 
 from __future__ import annotations
 
-from .chat_models import ChatLMStudio
+from .chat_models import BlockingCallWarning, ChatLMStudio
 from .embeddings import LMStudioEmbeddings
 from .llms import LMStudioLLM
 
-__all__ = ["ChatLMStudio", "LMStudioEmbeddings", "LMStudioLLM"]
+__all__ = ["BlockingCallWarning", "ChatLMStudio", "LMStudioEmbeddings", "LMStudioLLM"]

@@ -4,15 +4,18 @@
 - core prediction events -> ``ChatGenerationChunk`` objects (:class:`ChunkBuilder`);
 - prediction statistics -> ``usage_metadata`` and ``response_metadata``;
 - LM Studio model info -> a LangChain ``ModelProfile``;
-- core errors -> exceptions that are both the core's and langchain-core's error types.
+- core errors -> exceptions that are both the core's and langchain-core's error types;
+- a model's ``transform`` output -> an iterator that stops the prediction when a sync
+  chain stops reading it (:class:`TransformStream`).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections import deque
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Generic, Literal, TypeVar
 
 from langchain_core.exceptions import ContextOverflowError as LangChainContextOverflowError
 from langchain_core.exceptions import (
@@ -34,9 +37,10 @@ from langchain_core.messages import (
     SystemMessage,
     ToolMessage,
 )
-from langchain_core.messages.ai import OutputTokenDetails, UsageMetadata
+from langchain_core.messages.ai import OutputTokenDetails, UsageMetadata, add_usage
 from langchain_core.messages.tool import tool_call_chunk
 from langchain_core.outputs import ChatGenerationChunk, GenerationChunk
+from langchain_core.runnables import RunnableBinding, RunnableConfig
 from lmstudio_core import (
     AuthenticationError,
     ConnectError,
@@ -60,10 +64,13 @@ from lmstudio_core import (
     ToolCallNameReceived,
     ToolCallStarted,
 )
+from typing_extensions import override
 
 __all__ = [
     "PROVIDER",
     "ChunkBuilder",
+    "StreamBinding",
+    "TransformStream",
     "adapter_profile",
     "completion_chunk",
     "completion_info",
@@ -76,6 +83,12 @@ __all__ = [
 ]
 
 PROVIDER = "lmstudio"
+
+TOKEN_PARAMETER_HINT = (
+    "pass it as api_key=... or set the LM_API_TOKEN environment variable "
+    "(LMSTUDIO_API_TOKEN is read too)"
+)
+"""How LangChain users give the API token (the core's message names its own parameter)."""
 
 Role = Literal["system", "user", "assistant", "tool"]
 
@@ -275,6 +288,15 @@ class _ToolCallState:
         return ChatGenerationChunk(message=AIMessageChunk(content="", tool_call_chunks=[chunk]))
 
 
+_TOOL_CALL_EVENTS = (
+    ToolCallStarted,
+    ToolCallNameReceived,
+    ToolCallArgumentsDelta,
+    ToolCallEnded,
+    ToolCallFailed,
+)
+
+
 @dataclass
 class ChunkBuilder:
     """Turns the events of one prediction into ``ChatGenerationChunk`` objects.
@@ -282,13 +304,22 @@ class ChunkBuilder:
     Tool-call chunks carry the position of their block in the message as ``index``
     (reasoning, text and each tool call are blocks), so that standard content blocks
     never share an index. The id of a tool call is the one announced when it started.
+
+    ``single_tool_call`` keeps the first tool call the model starts and drops the others
+    (``parallel_tool_calls=False``: LM Studio has no switch for it); the final chunk's
+    ``response_metadata["dropped_tool_calls"]`` says how many were dropped.
     """
 
+    single_tool_call: bool = False
     reasoning_tokens: int = field(default=0, init=False)
     failures: list[dict[str, Any]] = field(default_factory=list, init=False)
+    dropped_tool_calls: int = field(default=0, init=False)
+    ended_tool_calls: int = field(default=0, init=False)
+    """Complete tool calls kept so far."""
     _position: int = field(default=-1, init=False)
     _last_kind: str = field(default="", init=False)
     _calls: dict[int, _ToolCallState] = field(default_factory=dict, init=False)
+    _dropped: set[int] = field(default_factory=set, init=False)
 
     def _block(self, kind: str) -> int:
         if kind != self._last_kind or kind == "tool_call":
@@ -296,8 +327,20 @@ class ChunkBuilder:
             self._last_kind = kind
         return self._position
 
+    def _drops(self, index: int) -> bool:
+        """Whether the events of the tool call ``index`` are dropped (not the first)."""
+        if index in self._dropped:
+            return True
+        if not self.single_tool_call or index in self._calls or not self._calls:
+            return False
+        self._dropped.add(index)
+        self.dropped_tool_calls += 1
+        return True
+
     def chunk(self, event: PredictionEvent) -> ChatGenerationChunk | None:
         """The chunk for one event (``None`` for events with nothing to show)."""
+        if isinstance(event, _TOOL_CALL_EVENTS) and self._drops(event.index):
+            return None
         if isinstance(event, TextFragment):
             self._block("text")
             return ChatGenerationChunk(message=AIMessageChunk(content=event.text))
@@ -317,6 +360,7 @@ class ChunkBuilder:
         if isinstance(event, ToolCallArgumentsDelta):
             return self._call(event.index, event.id).chunk(None, event.delta)
         if isinstance(event, ToolCallEnded):
+            self.ended_tool_calls += 1
             state = self._call(event.index, event.request.id)
             name = None if state.name_sent else event.request.name
             arguments = None if state.arguments_sent else _dump_arguments(event.request.arguments)
@@ -333,14 +377,28 @@ class ChunkBuilder:
             state = self._calls[index] = _ToolCallState(self._block("tool_call"), call_id)
         return state
 
-    def last_chunk(self, result: PredictionResult, model_name: str) -> ChatGenerationChunk:
-        """The final chunk: usage, response metadata, ``chunk_position="last"``."""
+    def last_chunk(
+        self,
+        result: PredictionResult,
+        model_name: str,
+        earlier_usage: UsageMetadata | None = None,
+    ) -> ChatGenerationChunk:
+        """The final chunk: usage, response metadata, ``chunk_position="last"``.
+
+        ``earlier_usage`` is added to the usage: the tokens of a prediction of the same
+        call whose reply was discarded (see ``ChatLMStudio.bind_tools``).
+        """
         metadata = response_metadata(result, model_name)
         if self.failures:
             metadata["tool_call_failures"] = list(self.failures)
+        if self.dropped_tool_calls:
+            metadata["dropped_tool_calls"] = self.dropped_tool_calls
+        usage = usage_metadata(result.stats, self.reasoning_tokens)
+        if earlier_usage is not None:
+            usage = add_usage(earlier_usage, usage)
         message = AIMessageChunk(
             content="",
-            usage_metadata=usage_metadata(result.stats, self.reasoning_tokens),
+            usage_metadata=usage,
             response_metadata=metadata,
             chunk_position="last",
         )
@@ -349,6 +407,138 @@ class ChunkBuilder:
 
 def _dump_arguments(arguments: Mapping[str, Any]) -> str:
     return json.dumps(arguments, ensure_ascii=False)
+
+
+# -- transform output -------------------------------------------------------------------------
+
+T = TypeVar("T")
+
+
+class _SharedSource(Generic[T]):
+    """The model's stream and its items not read by every view yet, shared by a
+    :class:`TransformStream` and its copies."""
+
+    def __init__(self, source: Iterator[T]) -> None:
+        self.source = source
+        self.buffer: deque[T] = deque()
+        self.offset = 0
+        """Stream position of ``buffer[0]``."""
+        self.views: list[TransformStream[T]] = []
+        self.starter: TransformStream[T] | None = None
+        """The view that read first."""
+        self.exhausted = False
+        self.cancelled = False
+
+    @property
+    def end(self) -> int:
+        return self.offset + len(self.buffer)
+
+    def trim(self) -> None:
+        """Forget the items that every open view has read."""
+        lowest = min((v.position for v in self.views if not v.closed), default=self.end)
+        while self.buffer and self.offset < lowest:
+            self.buffer.popleft()
+            self.offset += 1
+
+    def cancel(self) -> None:
+        """Close the model's stream (which cancels its prediction); every view ends."""
+        self.cancelled = True
+        self.buffer.clear()
+        close = getattr(self.source, "close", None)
+        if callable(close):
+            close()
+
+
+class TransformStream(Iterator[T]):
+    """The output of a model's ``transform``: a stream that a sync chain can leave early.
+
+    langchain-core's ``_transform_stream_with_config`` (output parsers, lambdas and other
+    streaming steps of a blocking chain) splits its input with ``itertools.tee``: the step
+    reads one copy; the other one is read for one item first, and to its end once the step
+    is done, to record the step's input for tracing. When the chain's consumer leaves early
+    (``break`` out of ``(prompt | llm | StrOutputParser()).stream(...)``), the step is
+    closed and that record would read the rest of the model's reply, running the
+    generation to its end before ``break`` returns, and sending no cancel.
+
+    ``itertools.tee`` copies an iterator that has ``__copy__`` instead of buffering it, so
+    this stream knows which copy reads: the copy that read first asking for an item the
+    model has not produced yet, after another copy started reading, means that the reader
+    of the other copy stopped. The model's stream is then closed, which cancels the
+    prediction, and every copy ends. Read without copies it is a plain iterator, and
+    :meth:`close` closes the model's stream (once every copy is closed).
+    """
+
+    def __init__(self, source: Iterator[T]) -> None:
+        self._shared: _SharedSource[T] = _SharedSource(source)
+        self._shared.views.append(self)
+        self.position = 0
+        """Stream position of the next item this view reads."""
+        self.started = False
+        self.closed = False
+
+    def __copy__(self) -> TransformStream[T]:
+        copy = object.__new__(type(self))
+        copy._shared = self._shared
+        copy.position = self.position
+        copy.started = False
+        copy.closed = self.closed
+        self._shared.views.append(copy)
+        return copy
+
+    def __iter__(self) -> TransformStream[T]:
+        return self
+
+    def __next__(self) -> T:
+        shared = self._shared
+        if shared.starter is None:
+            shared.starter = self
+        if self.closed or shared.cancelled:
+            raise StopIteration
+        if self.position >= shared.end:
+            if shared.exhausted:
+                raise StopIteration
+            if shared.starter is self and any(
+                view.started for view in shared.views if view is not self
+            ):
+                shared.cancel()  # the other copy's reader stopped: see the class docstring
+                raise StopIteration
+            try:
+                item = next(shared.source)
+            except StopIteration:
+                shared.exhausted = True
+                raise
+            shared.buffer.append(item)
+        item = shared.buffer[self.position - shared.offset]
+        self.position += 1
+        self.started = True
+        shared.trim()
+        return item
+
+    def close(self) -> None:
+        """Stop reading; the model's stream is closed once every copy is closed."""
+        self.closed = True
+        shared = self._shared
+        if all(view.closed for view in shared.views):
+            if not shared.exhausted and not shared.cancelled:
+                shared.cancel()
+        else:
+            shared.trim()
+
+
+class StreamBinding(RunnableBinding[Any, Any]):  # type: ignore[no-redef]  # as langchain's
+    """A ``RunnableBinding`` (``LMStudioLLM.bind``, ``with_config``) whose ``transform``
+    output is a :class:`TransformStream`, so that a chain can also be left early when its
+    model step is bound. It serializes as a plain ``RunnableBinding``."""
+
+    @classmethod
+    def lc_id(cls) -> list[str]:
+        return RunnableBinding.lc_id()
+
+    @override
+    def transform(
+        self, input: Iterator[Any], config: RunnableConfig | None = None, **kwargs: Any
+    ) -> Iterator[Any]:
+        return TransformStream(super().transform(input, config, **kwargs))
 
 
 # -- statistics -> usage and metadata ---------------------------------------------------------
@@ -503,6 +693,17 @@ def _server_error_class(exc: ServerError) -> type[ServerError]:
     return LMStudioAPIError
 
 
+def authentication_message(exc: AuthenticationError) -> str:
+    """The message of a rejected API token, naming the LangChain models' ``api_key``."""
+    reason = (exc.reason or "").strip().rstrip(".")
+    rejected = (
+        f"LM Studio rejected the API token: {reason}"
+        if reason
+        else ("LM Studio rejected the API token")
+    )
+    return f"{rejected}. Check the token: {TOKEN_PARAMETER_HINT}."
+
+
 def to_langchain_error(exc: LMStudioError) -> LMStudioError:
     """The same error as an instance of langchain-core's matching ``ModelError`` too.
 
@@ -517,10 +718,10 @@ def to_langchain_error(exc: LMStudioError) -> LMStudioError:
             exc.title, cause=exc.cause, suggestion=exc.suggestion, code=exc.code,
             data=exc.data, error_data=exc.error_data, context=exc.context,
         )  # fmt: skip
-    simple: type[LMStudioError] | None = None
     if isinstance(exc, AuthenticationError):
-        simple = LMStudioAuthenticationError
-    elif isinstance(exc, ConnectError):
+        return LMStudioAuthenticationError(authentication_message(exc), reason=exc.reason)
+    simple: type[LMStudioError] | None = None
+    if isinstance(exc, ConnectError):
         simple = LMStudioConnectionError
     elif isinstance(exc, DisconnectedError):
         simple = LMStudioDisconnectedError

@@ -13,6 +13,6 @@
 from __future__ import annotations
 
 from .embeddings import LMStudioEmbedding
-from .llms import LMStudio
+from .llms import DEFAULT_CONTEXT_WINDOW_FRACTION, LMStudio
 
-__all__ = ["LMStudio", "LMStudioEmbedding"]
+__all__ = ["DEFAULT_CONTEXT_WINDOW_FRACTION", "LMStudio", "LMStudioEmbedding"]

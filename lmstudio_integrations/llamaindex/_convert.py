@@ -3,7 +3,8 @@
 - LlamaIndex ``ChatMessage`` blocks -> the SDK's chat history (message dicts);
 - the SDK's stream events -> streamed ``ChatResponse`` values (:class:`ResponseBuilder`);
 - a ``PredictionResult`` -> the final ``ChatResponse`` with usage and LM Studio statistics;
-- ``ToolCallBlock`` values -> ``ToolSelection`` values.
+- ``ToolCallBlock`` values -> ``ToolSelection`` values;
+- a rejected API token -> an error that names this adapter's ``api_token`` parameter.
 
 Nothing here talks to LM Studio: images become the SDK's :class:`~lmstudio_core.ImageData`
 (an image given by path is read here) and the clients upload them.
@@ -11,12 +12,13 @@ Nothing here talks to LM Studio: images become the SDK's :class:`~lmstudio_core.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
 import mimetypes
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +40,7 @@ from llama_index.core.base.llms.types import (
 from llama_index.core.llms.llm import ToolSelection
 from llama_index.core.llms.utils import parse_partial_json
 from lmstudio_core import (
+    AuthenticationError,
     ImageData,
     PredictionEvent,
     PredictionResult,
@@ -54,10 +57,12 @@ from lmstudio_core import (
 __all__ = [
     "ResponseBuilder",
     "assistant_message",
+    "authentication_error",
     "image_input",
     "keep_first_tool_call",
     "raw_from_result",
     "to_history",
+    "token_errors",
     "tool_selections",
     "usage_from_stats",
 ]
@@ -377,3 +382,28 @@ def keep_first_tool_call(message: ChatMessage) -> None:
         block for block in message.blocks if not isinstance(block, ToolCallBlock) or block is first
     ]
     message.additional_kwargs["tool_calls"] = [_openai_tool_call(first)]
+
+
+# -- errors -----------------------------------------------------------------------------
+
+
+def authentication_error(exc: AuthenticationError) -> AuthenticationError:
+    """The error of a rejected API token, with advice naming this adapter's parameter."""
+    reason = (exc.reason or "").strip().rstrip(".")
+    rejected = "LM Studio rejected the API token"
+    if reason:
+        rejected += f": {reason}"
+    message = (
+        f"{rejected}. Check the token: pass it as api_token=... or set the LM_API_TOKEN "
+        "environment variable (LMSTUDIO_API_TOKEN is read too)."
+    )
+    return AuthenticationError(message, reason=exc.reason)
+
+
+@contextlib.contextmanager
+def token_errors() -> Iterator[None]:
+    """Re-raise a rejected API token as :func:`authentication_error` does."""
+    try:
+        yield
+    except AuthenticationError as exc:
+        raise authentication_error(exc) from None

@@ -9,6 +9,7 @@ from llama_index.core.bridge.pydantic import Field
 from lmstudio_core import DEFAULT_TTL, Timeouts
 
 from ._connection import LMStudioConnection
+from ._convert import token_errors
 
 __all__ = ["LMStudioEmbedding"]
 
@@ -79,11 +80,13 @@ class LMStudioEmbedding(LMStudioConnection, BaseEmbedding):
         return f"{instruction.strip()} {text}" if instruction else text
 
     def _embed(self, texts: list[str]) -> list[Embedding]:
-        vectors = self._clients.embed(self.model_name, texts)
+        with token_errors():
+            vectors = self._clients.embed(self.model_name, texts)
         return [[float(value) for value in vector] for vector in vectors]
 
     async def _aembed(self, texts: list[str]) -> list[Embedding]:
-        vectors = await self._clients.aembed(self.model_name, texts)
+        with token_errors():
+            vectors = await self._clients.aembed(self.model_name, texts)
         return [[float(value) for value in vector] for vector in vectors]
 
     def _get_query_embedding(self, query: str) -> Embedding:

@@ -49,12 +49,26 @@ from lmstudio_core import (
 )
 
 from ._connection import LMStudioConnection
-from ._convert import ResponseBuilder, keep_first_tool_call, to_history, tool_selections
+from ._convert import (
+    ResponseBuilder,
+    keep_first_tool_call,
+    to_history,
+    token_errors,
+    tool_selections,
+)
 
 if TYPE_CHECKING:
     from llama_index.core.tools.types import BaseTool
 
-__all__ = ["LMStudio"]
+__all__ = ["DEFAULT_CONTEXT_WINDOW_FRACTION", "LMStudio"]
+
+DEFAULT_CONTEXT_WINDOW_FRACTION = 0.5
+"""Share of a model's context length that ``LMStudio.metadata`` reports by default.
+
+LlamaIndex packs prompts (``PromptHelper``, chat memory) counting tokens with its own
+tokenizer, tiktoken's ``cl100k_base`` unless ``Settings.tokenizer`` says otherwise. Local
+models' tokenizers count up to about twice as many tokens for non-English text and code,
+so packing against the whole window overflows it; half of it leaves room for that."""
 
 logger = logging.getLogger(__name__)
 dispatcher = get_dispatcher(__name__)
@@ -65,11 +79,19 @@ class LMStudio(LMStudioConnection, FunctionCallingLLM):
 
     Chat, completion, streaming (with reasoning as ``ThinkingBlock`` values), tool calling,
     structured output with server-side JSON schema, images, and cancellation: leaving a
-    stream early or cancelling the task stops the generation in LM Studio.
+    stream early or cancelling the task stops the generation in LM Studio. A stream stops
+    when its generator is closed: at once after ``break`` out of ``for``, and when the
+    event loop finalizes it after ``break`` out of ``async for``; a generator kept in a
+    variable stays open, and LM Studio keeps generating, until it is closed or garbage
+    collected, so close it (``gen.close()``, ``await gen.aclose()``, or
+    ``contextlib.closing`` / ``contextlib.aclosing``).
 
-    Nothing connects in the constructor. The model is loaded on first use if it is not
-    loaded yet (``load_config`` and ``ttl`` apply then), and ``metadata`` reports the
-    loaded instance's real context length and whether the model was trained for tool use.
+    Nothing connects in the constructor, and reading ``metadata`` never does (LlamaIndex
+    reads it synchronously, also inside the event loop). The model is loaded on first use
+    if it is not loaded yet (``load_config`` and ``ttl`` apply then); ``await`` calls load
+    it without blocking the loop. ``metadata`` reports a share of the loaded context
+    length (``context_window_fraction``; see there) once a request has resolved the model,
+    and until then of ``load_config["context_length"]`` or LlamaIndex's default.
 
     Examples:
         ```python
@@ -111,12 +133,24 @@ class LMStudio(LMStudioConnection, FunctionCallingLLM):
     context_window: int | None = Field(
         default=None,
         gt=0,
-        description="Context window reported in metadata. Default: the loaded instance's.",
+        description="Context window reported in metadata, as given. Default: "
+        "context_window_fraction of the loaded instance's context length.",
+    )
+    context_window_fraction: float = Field(
+        default=DEFAULT_CONTEXT_WINDOW_FRACTION,
+        gt=0,
+        le=1,
+        description="Share of the model's context length reported as "
+        "metadata.context_window when context_window is not set. LlamaIndex packs prompts "
+        "counting tokens with its own tokenizer (tiktoken), and models' tokenizers count up "
+        "to about twice as many for non-English text and code, so a full window would "
+        "overflow; 0.5 keeps such prompts inside it. 1.0 reports the whole window.",
     )
     is_function_calling_model: bool | None = Field(
         default=None,
-        description="Whether agents may use tool calling. Default: whether the model was "
-        "trained for tool use.",
+        description="Whether agents may use tool calling. Default: True, LM Studio offers "
+        "tools to every model (natively to models trained for tool use, through its "
+        "default tool-use prompt to the others); False makes AgentWorkflow use ReAct.",
     )
     load_config: dict[str, Any] | None = Field(
         default=None,
@@ -148,39 +182,42 @@ class LMStudio(LMStudioConnection, FunctionCallingLLM):
 
     # -- clients and metadata -----------------------------------------------------------
 
-    def _metadata(self, *, fetch: bool) -> LLMMetadata:
+    def _context_length(self) -> int:
+        """The model's context length as far as known without asking LM Studio."""
         info = self._clients.info("llm", self.model_name)
-        known = self.context_window is not None and self.is_function_calling_model is not None
-        if info is None and fetch and not known:
-            self._clients.llm(self.model_name)  # LlamaIndex reads metadata synchronously
-            info = self._clients.info("llm", self.model_name)
-        context_window = self.context_window
-        if context_window is None and info is not None:
-            context_window = info.context_length or info.max_context_length
-        function_calling = self.is_function_calling_model
-        if function_calling is None:
-            function_calling = bool(info is not None and info.trained_for_tool_use)
-        return LLMMetadata(
-            context_window=context_window or DEFAULT_CONTEXT_WINDOW,
-            num_output=self.max_tokens or DEFAULT_NUM_OUTPUTS,
-            is_chat_model=True,
-            is_function_calling_model=function_calling,
-            model_name=self.model_name,
-        )
+        if info is not None and (info.context_length or info.max_context_length):
+            return int(info.context_length or info.max_context_length or 0)
+        configured = (self.load_config or {}).get("context_length")
+        if isinstance(configured, int) and configured > 0:
+            return configured
+        return DEFAULT_CONTEXT_WINDOW
 
     @property
     def metadata(self) -> LLMMetadata:
-        """Context window and tool use as LM Studio reports them for the loaded model.
+        """What LlamaIndex plans prompts with; never asks LM Studio (no I/O, no loading).
 
-        The first access asks LM Studio (loading the model if needed) unless both
-        ``context_window`` and ``is_function_calling_model`` were given, or a request
-        already resolved the model.
+        ``context_window``: the field if set, else ``context_window_fraction`` of the
+        context length of the loaded instance once a request resolved the model, before
+        that of ``load_config["context_length"]``, else of LlamaIndex's default (3900).
+        Set ``context_window`` for a model already loaded with a smaller context that
+        LlamaIndex plans prompts for before the first request (e.g. ``as_query_engine``).
+        ``is_function_calling_model``: the field if set, else True.
         """
-        return self._metadata(fetch=True)
+        context_window = self.context_window
+        if context_window is None:
+            context_window = max(1, int(self._context_length() * self.context_window_fraction))
+        function_calling = self.is_function_calling_model
+        return LLMMetadata(
+            context_window=context_window,
+            num_output=self.max_tokens or DEFAULT_NUM_OUTPUTS,
+            is_chat_model=True,
+            is_function_calling_model=True if function_calling is None else function_calling,
+            model_name=self.model_name,
+        )
 
     def to_payload(self) -> dict[str, Any]:
         """What instrumentation events show of this LLM (no I/O, no credentials)."""
-        return {"class_name": self.class_name(), **self._metadata(fetch=False).model_dump()}
+        return {"class_name": self.class_name(), **self.metadata.model_dump()}
 
     # -- the two I/O paths ---------------------------------------------------------------
 
@@ -218,7 +255,7 @@ class LMStudio(LMStudioConnection, FunctionCallingLLM):
             return model.respond_stream(history, **arguments)
 
         builder = ResponseBuilder()
-        with closing(self._clients.stream(self.model_name, start)) as items:
+        with token_errors(), closing(self._clients.stream(self.model_name, start)) as items:
             for item in items:
                 response = _response(builder, item)
                 if response is not None:
@@ -238,16 +275,19 @@ class LMStudio(LMStudioConnection, FunctionCallingLLM):
             return model.respond_stream(history, **arguments)
 
         builder = ResponseBuilder()
-        async with aclosing(self._clients.astream(self.model_name, start)) as items:
-            async for item in items:
-                response = _response(builder, item)
-                if response is not None:
-                    yield response
+        with token_errors():
+            async with aclosing(self._clients.astream(self.model_name, start)) as items:
+                async for item in items:
+                    response = _response(builder, item)
+                    if response is not None:
+                        yield response
 
     # -- chat and completion --------------------------------------------------------------
 
-    @llm_chat_callback()
-    def chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
+    # The callback decorators report each call (events, token counts) once: the completion
+    # methods run the undecorated chat methods, not the public ones.
+
+    def _chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
         last = None
         with closing(self._stream_responses(messages, kwargs)) as responses:
             for response in responses:
@@ -255,12 +295,10 @@ class LMStudio(LMStudioConnection, FunctionCallingLLM):
         assert last is not None
         return last
 
-    @llm_chat_callback()
-    def stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
+    def _stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
         return self._stream_responses(messages, kwargs)
 
-    @llm_chat_callback()
-    async def achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
+    async def _achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
         last = None
         async with aclosing(self._astream_responses(messages, kwargs)) as responses:
             async for response in responses:
@@ -268,33 +306,50 @@ class LMStudio(LMStudioConnection, FunctionCallingLLM):
         assert last is not None
         return last
 
-    @llm_chat_callback()
-    async def astream_chat(
+    async def _astream_chat(
         self, messages: Sequence[ChatMessage], **kwargs: Any
     ) -> ChatResponseAsyncGen:
         return self._astream_responses(messages, kwargs)
 
+    @llm_chat_callback()
+    def chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
+        return self._chat(messages, **kwargs)
+
+    @llm_chat_callback()
+    def stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
+        return self._stream_chat(messages, **kwargs)
+
+    @llm_chat_callback()
+    async def achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
+        return await self._achat(messages, **kwargs)
+
+    @llm_chat_callback()
+    async def astream_chat(
+        self, messages: Sequence[ChatMessage], **kwargs: Any
+    ) -> ChatResponseAsyncGen:
+        return await self._astream_chat(messages, **kwargs)
+
     @llm_completion_callback()
     def complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponse:
-        return chat_to_completion_decorator(self.chat)(prompt, **kwargs)
+        return chat_to_completion_decorator(self._chat)(prompt, **kwargs)
 
     @llm_completion_callback()
     def stream_complete(
         self, prompt: str, formatted: bool = False, **kwargs: Any
     ) -> CompletionResponseGen:
-        return stream_chat_to_completion_decorator(self.stream_chat)(prompt, **kwargs)
+        return stream_chat_to_completion_decorator(self._stream_chat)(prompt, **kwargs)
 
     @llm_completion_callback()
     async def acomplete(
         self, prompt: str, formatted: bool = False, **kwargs: Any
     ) -> CompletionResponse:
-        return await achat_to_completion_decorator(self.achat)(prompt, **kwargs)
+        return await achat_to_completion_decorator(self._achat)(prompt, **kwargs)
 
     @llm_completion_callback()
     async def astream_complete(
         self, prompt: str, formatted: bool = False, **kwargs: Any
     ) -> CompletionResponseAsyncGen:
-        return await astream_chat_to_completion_decorator(self.astream_chat)(prompt, **kwargs)
+        return await astream_chat_to_completion_decorator(self._astream_chat)(prompt, **kwargs)
 
     # -- tools ----------------------------------------------------------------------------
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
-from collections.abc import AsyncGenerator, Iterable
+import time
+from collections.abc import AsyncGenerator, Callable, Iterable
 from typing import Any
 
 import pytest
@@ -19,15 +20,20 @@ from langchain_core.messages import (
     SystemMessage,
     ToolMessage,
 )
+from langchain_core.output_parsers import StrOutputParser
+from langchain_core.prompts import ChatPromptTemplate
+from langchain_core.runnables import RunnableBinding, RunnableLambda
 from langchain_core.tools import tool
-from langchain_models import CHAT_MODEL, REASONING_MODEL, VISION_MODEL
+from langchain_models import CHAT_MODEL, EMBEDDING_MODEL, REASONING_MODEL, VISION_MODEL
+from lmstudio_core import AuthenticationError as CoreAuthenticationError
 from lmstudio_core import Client
 from lmstudio_core import ModelNotFoundError as CoreModelNotFoundError
 from lmstudio_core.emulator import EmulatorThread, ScriptedError, ScriptedToolCall, ScriptedTurn
 from pydantic import BaseModel, Field, ValidationError
 from typing_extensions import TypedDict
 
-from lmstudio_integrations.langchain import ChatLMStudio
+from lmstudio_integrations.langchain import ChatLMStudio, LMStudioEmbeddings, LMStudioLLM
+from lmstudio_integrations.langchain.chat_models import BlockingCallWarning
 
 # A 1x1 PNG.
 PNG = base64.b64encode(
@@ -173,6 +179,7 @@ def test_profile_from_model_info(emu: EmulatorThread) -> None:
 async def test_profile_async(emu: EmulatorThread) -> None:
     model = ChatLMStudio(model=CHAT_MODEL, base_url=emu.base_url)
     profile = await model.afetch_profile()
+    await model.aclose()
     assert profile["tool_calling"] is True
 
 
@@ -186,6 +193,27 @@ def test_token_counting_uses_the_model(emu: EmulatorThread, chat: ChatLMStudio) 
     assert chat.get_num_tokens_from_messages([HumanMessage("Hello")]) == expected_prompt
     with_tools = chat.get_num_tokens_from_messages([HumanMessage("Hello")], tools=[get_weather])
     assert with_tools > expected_prompt
+
+
+async def test_token_counting_in_async_code(emu: EmulatorThread, chat: ChatLMStudio) -> None:
+    """The blocking counts warn in a running event loop; the async twins do not block."""
+    messages = [HumanMessage("Hello")]
+    expected = await asyncio.to_thread(chat.get_num_tokens, "Hello there")  # no loop there
+    expected_prompt = await asyncio.to_thread(chat.get_num_tokens_from_messages, messages)
+    assert await chat.aget_num_tokens("Hello there") == expected
+    assert await chat.aget_num_tokens_from_messages(messages) == expected_prompt
+    with_tools = await chat.aget_num_tokens_from_messages(messages, tools=[get_weather])
+    assert with_tools > expected_prompt
+
+    with pytest.warns(BlockingCallWarning, match=r"await llm\.aget_num_tokens\(") as caught:
+        assert chat.get_num_tokens("Hello there") == expected
+    assert caught[0].filename == __file__  # points at the caller
+    assert issubclass(BlockingCallWarning, RuntimeWarning)
+    with pytest.warns(BlockingCallWarning, match="aget_num_tokens_from_messages"):
+        assert chat.get_num_tokens_from_messages(messages) == expected_prompt
+    with pytest.warns(BlockingCallWarning, match="afetch_profile"):
+        chat.fetch_profile()
+    await chat.aclose()
 
 
 @pytest.mark.filterwarnings("ignore::langchain_core._api.beta_decorator.LangChainBetaWarning")
@@ -204,6 +232,23 @@ def test_serialization_round_trip() -> None:
     assert loaded.api_key is not None
     assert loaded.api_key.get_secret_value() == TOKEN
     assert loaded.temperature == 0.5
+
+
+@pytest.mark.filterwarnings("ignore::langchain_core._api.beta_decorator.LangChainBetaWarning")
+def test_bound_models_serialize_as_runnable_bindings() -> None:
+    bound = ChatLMStudio(model=CHAT_MODEL).bind_tools([get_weather]).with_config(tags=["a"])
+    assert isinstance(bound, RunnableBinding)
+    data = dumpd(bound)
+    assert data["id"] == ["langchain", "schema", "runnable", "RunnableBinding"]
+    loaded = load(
+        data,
+        allowed_objects=[ChatLMStudio, RunnableBinding],
+        valid_namespaces=["lmstudio_integrations"],
+    )
+    assert isinstance(loaded, RunnableBinding)
+    assert isinstance(loaded.bound, ChatLMStudio)
+    assert loaded.kwargs["tools"][0]["function"]["name"] == "get_weather"
+    assert loaded.config["tags"] == ["a"]
 
 
 # -- streaming, usage, reasoning -------------------------------------------------------------
@@ -351,6 +396,45 @@ def test_scripted_parallel_tool_calls_have_distinct_ids(
     assert all(c.tool_call_chunks[0]["name"] == "get_weather" for c in first_chunks)
 
 
+def test_parallel_tool_calls_false_keeps_the_first_call(
+    emu: EmulatorThread, chat: ChatLMStudio
+) -> None:
+    """LM Studio has no switch for it: the first call is kept, the others dropped."""
+    calls = [ScriptedToolCall("get_weather", {"location": c}) for c in ("Oslo", "Rome", "Bern")]
+    single = chat.bind_tools([get_weather], parallel_tool_calls=False)
+
+    emu.engine.script(None, ScriptedTurn(tool_calls=calls))
+    reply = single.invoke("Weather in Oslo, Rome and Bern?")
+    assert [call["args"] for call in reply.tool_calls] == [{"location": "Oslo"}]
+    assert reply.response_metadata["dropped_tool_calls"] == 2
+    assert "parallel_tool_calls" not in str(_config(emu))  # nothing LM Studio cannot take
+
+    emu.engine.script(None, ScriptedTurn(tool_calls=calls))
+    chunks = [c for c in single.stream("Weather in Oslo, Rome and Bern?")]
+    streamed = [
+        part for c in chunks if isinstance(c, AIMessageChunk) for part in c.tool_call_chunks
+    ]
+    assert {part["index"] for part in streamed} == {streamed[0]["index"]}
+    assert [call["args"] for call in _collect(chunks).tool_calls] == [{"location": "Oslo"}]
+
+    emu.engine.script(None, ScriptedTurn(tool_calls=calls))
+    every = chat.bind_tools([get_weather], parallel_tool_calls=True).invoke("Weather?")
+    assert len(every.tool_calls) == 3
+    assert "dropped_tool_calls" not in every.response_metadata
+    emu.engine.script(None, ScriptedTurn(tool_calls=calls))
+    per_call = chat.bind_tools([get_weather]).invoke("Weather?", parallel_tool_calls=False)
+    assert len(per_call.tool_calls) == 1
+
+
+async def test_parallel_tool_calls_false_async(emu: EmulatorThread, chat: ChatLMStudio) -> None:
+    calls = [ScriptedToolCall("get_weather", {"location": c}) for c in ("Oslo", "Rome")]
+    emu.engine.script(None, ScriptedTurn(tool_calls=calls))
+    single = chat.bind_tools([get_weather], parallel_tool_calls=False)
+    reply = await single.ainvoke("Weather in Oslo and Rome?")
+    await chat.aclose()
+    assert [call["args"] for call in reply.tool_calls] == [{"location": "Oslo"}]
+
+
 # -- structured output -----------------------------------------------------------------------
 
 
@@ -495,15 +579,51 @@ def test_timeout(emu: EmulatorThread) -> None:
     assert isinstance(caught.value, TimeoutError)
 
 
-def test_authentication() -> None:
-    with EmulatorThread(host="127.0.0.1", port=0, api_tokens=[TOKEN]) as emu:
+def _check_token_advice(error: BaseException) -> None:
+    """The message names the LangChain parameter and variable, and keeps LM Studio's reason."""
+    assert isinstance(error, CoreAuthenticationError)
+    message = str(error)
+    assert error.reason
+    assert error.reason in message
+    assert "api_key=..." in message
+    assert "LM_API_TOKEN" in message
+    assert "LMSTUDIO_API_TOKEN" in message  # both variables the adapter reads
+    assert "api_token" not in message
+    assert ".." not in message.replace("api_key=...", "")
+
+
+def test_authentication(lmstudio_emulator_factory: Any) -> None:
+    with lmstudio_emulator_factory(api_tokens=[TOKEN]) as emu:
         wrong = "sk-lm-abcDEF78:zzzzzzzzzzzzzzzzzzzz"
-        model = ChatLMStudio(model=CHAT_MODEL, base_url=emu.base_url, api_key=wrong)
-        with pytest.raises(lc_errors.ModelAuthenticationError):
-            model.invoke("hi")
+        for api_key in (wrong, None):
+            model = ChatLMStudio(model=CHAT_MODEL, base_url=emu.base_url, api_key=api_key)
+            with pytest.raises(lc_errors.ModelAuthenticationError) as caught:
+                model.invoke("hi")
+            _check_token_advice(caught.value)
         good = ChatLMStudio(model=CHAT_MODEL, base_url=emu.base_url, api_key=TOKEN)
         assert good.invoke("hi").text
         good.close()
+
+
+async def test_authentication_async_and_other_models(lmstudio_emulator_factory: Any) -> None:
+    wrong = "sk-lm-abcDEF78:zzzzzzzzzzzzzzzzzzzz"
+    with lmstudio_emulator_factory(api_tokens=[TOKEN]) as emu:
+        options = {"base_url": emu.base_url, "api_key": wrong}
+        chat = ChatLMStudio(model=CHAT_MODEL, **options)
+        completion = LMStudioLLM(model=CHAT_MODEL, **options)
+        embeddings = LMStudioEmbeddings(model=EMBEDDING_MODEL, **options)
+        with pytest.raises(lc_errors.ModelAuthenticationError) as caught:
+            await chat.ainvoke("hi")
+        _check_token_advice(caught.value)
+        with pytest.raises(lc_errors.ModelAuthenticationError) as caught:
+            completion.invoke("hi")
+        _check_token_advice(caught.value)
+        with pytest.raises(lc_errors.ModelAuthenticationError) as caught:
+            await embeddings.aembed_query("hi")
+        _check_token_advice(caught.value)
+        for model in (chat, completion, embeddings):
+            model.close()
+            await model.aclose()
 
 
 def test_token_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -543,6 +663,82 @@ def test_breaking_out_of_stream_cancels(emu: EmulatorThread, chat: ChatLMStudio)
             break
     _wait_for_cancel(emu)
     assert chat.invoke("still usable?").text
+
+
+LONG_REPLY = " ".join(["word"] * 300)
+"""Six seconds at 50 tokens/s."""
+
+
+def _slow_long_reply(emu: EmulatorThread) -> None:
+    emu.faults.set_tokens_per_second(50)
+    emu.engine.script_reply(LONG_REPLY)
+
+
+def _leave_early(open_stream: Callable[[], Iterable[Any]]) -> float:
+    """Read three chunks, leave the loop (which closes the stream); the seconds it took."""
+    started = time.monotonic()
+    for seen, _ in enumerate(open_stream(), start=1):
+        if seen == 3:
+            break
+    return time.monotonic() - started
+
+
+CHAIN_STEPS: dict[str, Callable[[ChatLMStudio], Any]] = {
+    "model": lambda chat: chat,
+    "bind": lambda chat: chat.bind(temperature=0),
+    "bind_tools": lambda chat: chat.bind_tools([get_weather]),
+    "with_config": lambda chat: chat.with_config(tags=["story"]),
+    "completion model": lambda chat: LMStudioLLM(model=CHAT_MODEL, base_url=chat.base_url),
+    "bound completion model": lambda chat: LMStudioLLM(
+        model=CHAT_MODEL, base_url=chat.base_url
+    ).bind(stop=["THE END"]),
+}
+
+
+@pytest.mark.parametrize("step", list(CHAIN_STEPS))
+def test_breaking_out_of_a_chain_stream_cancels(
+    emu: EmulatorThread, chat: ChatLMStudio, step: str
+) -> None:
+    """The output parser after the model must not read the rest of the reply (it does so
+    to trace its input), or leaving would wait for the whole generation."""
+    model = CHAIN_STEPS[step](chat)
+    prompt = ChatPromptTemplate.from_messages([("user", "{topic}")])
+    chain = prompt | model | StrOutputParser()
+    try:
+        chain.invoke({"topic": "load the model first"})
+        _slow_long_reply(emu)
+        assert _leave_early(lambda: chain.stream({"topic": "Tell me a long story"})) < 1
+        assert emu.record.wait_for(lambda r: bool(r.cancels), timeout=1)
+        assert emu.record.cancels[0].endpoint == "predict"
+        emu.faults.clear()
+        assert chain.invoke({"topic": "still usable?"})
+    finally:
+        getattr(model, "bound", model).close()
+
+
+def test_a_chain_stream_read_to_the_end(emu: EmulatorThread, chat: ChatLMStudio) -> None:
+    chain = ChatPromptTemplate.from_messages([("user", "{topic}")]) | chat | StrOutputParser()
+    emu.engine.script_reply("One two three four five.")
+    assert "".join(chain.stream({"topic": "Count"})) == "One two three four five."
+    emu.engine.script_reply("One two three.")
+    pieces = list((chain | RunnableLambda(str.upper)).stream({"topic": "Count"}))
+    assert "".join(pieces) == "ONE TWO THREE."
+    assert not emu.record.cancels
+
+
+async def test_breaking_out_of_an_async_chain_stream_cancels(
+    emu: EmulatorThread, chat: ChatLMStudio
+) -> None:
+    chain = ChatPromptTemplate.from_messages([("user", "{topic}")]) | chat | StrOutputParser()
+    await chat.ainvoke("load the model first")
+    _slow_long_reply(emu)
+    stream = chain.astream({"topic": "Tell me a long story"})
+    async with contextlib.aclosing(stream):
+        async for chunk in stream:
+            if chunk:
+                break
+    assert await asyncio.to_thread(emu.record.wait_for, lambda r: bool(r.cancels), 1)
+    await chat.aclose()
 
 
 async def test_breaking_out_of_astream_cancels(emu: EmulatorThread, chat: ChatLMStudio) -> None:

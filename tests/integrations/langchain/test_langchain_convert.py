@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
+import pickle
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -46,6 +49,7 @@ from lmstudio_core.protocol import SerializedError
 
 from lmstudio_integrations.langchain._convert import (
     ChunkBuilder,
+    TransformStream,
     adapter_profile,
     completion_chunk,
     completion_info,
@@ -461,7 +465,6 @@ def _server(title: str, **kwargs: Any) -> ServerError:
 
 
 ERROR_CASES: list[tuple[Exception, type[Exception], type[Exception]]] = [
-    (AuthenticationError("bad token"), lc_errors.ModelAuthenticationError, AuthenticationError),
     (ConnectError("refused"), lc_errors.ModelConnectionError, ConnectError),
     (DisconnectedError("lost"), lc_errors.ModelConnectionError, DisconnectedError),
     (RequestTimeoutError("slow"), lc_errors.ModelTimeoutError, TimeoutError),
@@ -519,6 +522,27 @@ def test_errors_are_both_types(
     assert to_langchain_error(mapped) is mapped
 
 
+def test_authentication_errors_name_the_langchain_parameter() -> None:
+    core = AuthenticationError(
+        "LM Studio rejected the credentials: Invalid API token. Check the API token "
+        "(api_token=..., or the LM_API_TOKEN environment variable).",
+        reason="Invalid API token.",
+    )
+    mapped = to_langchain_error(core)
+    assert isinstance(mapped, lc_errors.ModelAuthenticationError)
+    assert isinstance(mapped, AuthenticationError)
+    assert mapped.reason == "Invalid API token."
+    assert str(mapped) == (
+        "LM Studio rejected the API token: Invalid API token. Check the token: pass it as "
+        "api_key=... or set the LM_API_TOKEN environment variable (LMSTUDIO_API_TOKEN is "
+        "read too)."
+    )
+    assert to_langchain_error(mapped) is mapped
+    assert pickle.loads(pickle.dumps(mapped)).reason == "Invalid API token."
+    without_reason = to_langchain_error(AuthenticationError("bad token"))
+    assert str(without_reason).startswith("LM Studio rejected the API token. Check the token:")
+
+
 def test_server_error_details_are_kept() -> None:
     error = ModelNotFoundError("no model", cause="c", suggestion="s", code="generic.pathNotFound")
     mapped = to_langchain_error(error)
@@ -539,6 +563,76 @@ def test_protocol_errors_are_unchanged() -> None:
 def test_public_names() -> None:
     import lmstudio_integrations.langchain as package
 
-    assert package.__all__ == ["ChatLMStudio", "LMStudioEmbeddings", "LMStudioLLM"]
+    assert package.__all__ == [
+        "BlockingCallWarning",
+        "ChatLMStudio",
+        "LMStudioEmbeddings",
+        "LMStudioLLM",
+    ]
     for name in package.__all__:
         assert getattr(package, name).__module__.startswith("lmstudio_integrations.langchain.")
+
+
+# -- transform output ---------------------------------------------------------------------------
+
+
+class Source:
+    """A model's stream: how far it was read, and whether it was closed."""
+
+    def __init__(self, size: int = 10) -> None:
+        self.produced = 0
+        self.closed = False
+        self.size = size
+
+    def __iter__(self) -> Iterator[int]:
+        try:
+            for item in range(self.size):
+                self.produced += 1
+                yield item
+        finally:
+            self.closed = True
+
+
+def test_transform_stream_alone_is_a_plain_iterator() -> None:
+    source = Source()
+    assert list(TransformStream(iter(source))) == list(range(10))
+    assert source.closed
+    left = Source()
+    stream = TransformStream(iter(left))
+    assert [next(stream), next(stream)] == [0, 1]
+    stream.close()
+    assert left.closed
+    assert left.produced == 2
+    assert list(stream) == []
+
+
+def test_transform_stream_split_as_langchain_does() -> None:
+    """``_transform_stream_with_config``: the tracing copy reads one item first, the step
+    reads its copy, and the tracing copy reads the rest once the step is done."""
+    source = Source()
+    tracing, step = itertools.tee(TransformStream(iter(source)), 2)
+    assert next(tracing) == 0
+    assert list(step) == list(range(10))
+    assert list(tracing) == list(range(1, 10))
+    assert source.produced == 10
+
+
+def test_transform_stream_ends_when_the_step_stops_reading() -> None:
+    source = Source()
+    tracing, step = itertools.tee(TransformStream(iter(source)), 2)
+    assert next(tracing) == 0
+    assert [next(step) for _ in range(3)] == [0, 1, 2]
+    # The step's consumer left: the record of its input gets what was read, no more.
+    assert list(tracing) == [1, 2]
+    assert source.closed
+    assert source.produced == 3
+    assert list(step) == []
+
+
+def test_transform_stream_copies_read_in_the_other_order() -> None:
+    source = Source(5)
+    first, second = itertools.tee(TransformStream(iter(source)), 2)
+    assert next(second) == 0  # the copy starts
+    assert list(first) == list(range(5))
+    assert list(second) == list(range(1, 5))
+    assert source.produced == 5

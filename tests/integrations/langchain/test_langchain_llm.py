@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 from langchain_core import exceptions as lc_errors
 from langchain_core.callbacks import BaseCallbackHandler
-from langchain_core.outputs import GenerationChunk
+from langchain_core.outputs import GenerationChunk, LLMResult
 from langchain_models import CHAT_MODEL, REASONING_MODEL
+from lmstudio_core import Client
 from lmstudio_core.emulator import EmulatorThread
 
 from lmstudio_integrations.langchain import LMStudioLLM
@@ -39,6 +40,61 @@ def test_generate_reports_usage(completion_llm: LMStudioLLM) -> None:
     assert info["model_name"] == CHAT_MODEL
     assert info["finish_reason"] == "stop"
     assert info["usage_metadata"]["input_tokens"] > 0
+
+
+def _lm_studio_usage(emu: EmulatorThread, prompts: list[str]) -> dict[str, int]:
+    """What LM Studio reports for completing ``prompts`` (through the core client)."""
+    totals = {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}
+    with Client(emu.base_url) as client:
+        model = client.llm.model(CHAT_MODEL)
+        for prompt in prompts:
+            stats = model.complete(prompt).stats
+            assert stats.prompt_tokens is not None
+            assert stats.predicted_tokens is not None
+            totals["prompt_tokens"] += stats.prompt_tokens
+            totals["completion_tokens"] += stats.predicted_tokens
+            totals["total_tokens"] += stats.prompt_tokens + stats.predicted_tokens
+    return totals
+
+
+class LLMEnd(BaseCallbackHandler):
+    """The results callbacks get at the end of each LLM run."""
+
+    def __init__(self) -> None:
+        self.results: list[LLMResult] = []
+
+    def on_llm_end(self, response: LLMResult, **kwargs: Any) -> None:
+        self.results.append(response)
+
+
+def test_token_usage_in_llm_output(emu: EmulatorThread, completion_llm: LMStudioLLM) -> None:
+    """BaseLLM's convention (what OpenAI's LLM reports): ``llm_output["token_usage"]``,
+    summed over the prompts, for ``generate`` and for the callbacks of ``invoke``."""
+    prompts = ["Once upon a time", "In a galaxy"]
+    expected = _lm_studio_usage(emu, prompts)
+    result = completion_llm.generate(prompts)
+    assert result.llm_output == {"token_usage": expected, "model_name": CHAT_MODEL}
+    per_prompt = [g[0].generation_info["usage_metadata"] for g in result.generations]  # type: ignore[index]
+    assert sum(u["input_tokens"] for u in per_prompt) == expected["prompt_tokens"]
+
+    handler = LLMEnd()
+    completion_llm.invoke(prompts[0], config={"callbacks": [handler]})
+    assert handler.results[-1].llm_output == {
+        "token_usage": _lm_studio_usage(emu, prompts[:1]),
+        "model_name": CHAT_MODEL,
+    }
+
+
+async def test_token_usage_in_llm_output_async(
+    emu: EmulatorThread, completion_llm: LMStudioLLM
+) -> None:
+    expected = await asyncio.to_thread(_lm_studio_usage, emu, ["Once upon a time"])
+    result = await completion_llm.agenerate(["Once upon a time"])
+    assert result.llm_output == {"token_usage": expected, "model_name": CHAT_MODEL}
+    handler = LLMEnd()
+    await completion_llm.ainvoke("Once upon a time", config={"callbacks": [handler]})
+    await completion_llm.aclose()
+    assert handler.results[-1].llm_output == {"token_usage": expected, "model_name": CHAT_MODEL}
 
 
 def test_stream(completion_llm: LMStudioLLM) -> None:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import asyncio
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from llama_index.core.agent.workflow import (
@@ -12,6 +13,7 @@ from llama_index.core.agent.workflow import (
     ToolCallResult,
 )
 from llama_index.core.tools import FunctionTool
+from llamaindex_models import REASONING_MODEL, VISION_MODEL
 from lmstudio_core.emulator import ScriptedToolCall, ScriptedTurn
 
 if TYPE_CHECKING:
@@ -91,16 +93,62 @@ async def test_function_agent_multi_step(
     assert len({r["id"] for r in requests}) == 2
 
 
-async def test_function_agent_refuses_a_model_without_tool_use(emulator: EmulatorThread) -> None:
+async def test_function_agent_refuses_a_model_declared_without_tool_calling(
+    emulator: EmulatorThread,
+) -> None:
     from lmstudio_integrations.llamaindex import LMStudio
 
-    llm = LMStudio(model_name="qwen2-vl-2b-instruct", base_url=emulator.base_url)
+    llm = LMStudio(
+        model_name=VISION_MODEL, base_url=emulator.base_url, is_function_calling_model=False
+    )
     try:
         agent = FunctionAgent(tools=TOOLS, llm=llm)
         with pytest.raises(ValueError, match="FunctionCallingLLM"):
             await agent.run(user_msg=QUESTION)
+        assert emulator.record.predictions == []
     finally:
         llm.close()
+
+
+LOAD_SECONDS = 2.5
+
+
+async def test_function_agent_loads_the_model_without_blocking_the_loop(
+    lmstudio_emulator_factory: Any,
+) -> None:
+    """LlamaIndex reads ``llm.metadata`` synchronously in the loop: it must not load the
+    model; the load happens on the first await, while the loop keeps running."""
+    from lmstudio_integrations.llamaindex import LMStudio
+
+    loop = asyncio.get_running_loop()
+    gaps: list[float] = []
+    done = asyncio.Event()
+
+    async def tick() -> None:
+        last = loop.time()
+        while not done.is_set():
+            await asyncio.sleep(0.05)
+            now = loop.time()
+            gaps.append(now - last)
+            last = now
+
+    with lmstudio_emulator_factory(load_seconds=LOAD_SECONDS) as emu:
+        script_two_steps(emu)
+        llm = LMStudio(model_name=REASONING_MODEL, base_url=emu.base_url, request_timeout=20)
+        assert REASONING_MODEL not in emu.loaded_identifiers()
+        ticker = asyncio.create_task(tick())
+        started = loop.time()
+        try:
+            output = await FunctionAgent(tools=TOOLS, llm=llm).run(user_msg=QUESTION)
+        finally:
+            done.set()
+            await ticker
+            llm.close()
+            await llm.aclose()
+        assert str(output) == "(2 plus 3) times 4 is 20."
+        assert loop.time() - started >= LOAD_SECONDS  # the model was loaded meanwhile
+        assert REASONING_MODEL in emu.loaded_identifiers()
+    assert max(gaps) < 0.5
 
 
 REACT_STEPS = [

@@ -27,11 +27,12 @@ from llama_index.core.instrumentation.events.llm import (
 from llama_index.core.llms.function_calling import FunctionCallingLLM
 from llama_index_instrumentation import get_dispatcher
 from llama_index_instrumentation.base import BaseEvent
-from llamaindex_models import CHAT_MODEL, REASONING_MODEL, VISION_MODEL
-from lmstudio_core import Client, ContextOverflowError, Timeouts
+from llamaindex_models import CHAT_MODEL, EMBEDDING_MODEL, REASONING_MODEL, VISION_MODEL
+from lmstudio_core import AuthenticationError, Client, ContextOverflowError, Timeouts
 from lmstudio_core.emulator import ScriptedTurn
 
-from lmstudio_integrations.llamaindex import LMStudio
+from lmstudio_integrations.llamaindex import LMStudio, LMStudioEmbedding
+from lmstudio_integrations.llamaindex.llms import DEFAULT_CONTEXT_WINDOW_FRACTION
 
 if TYPE_CHECKING:
     from lmstudio_core.emulator import EmulatorThread
@@ -61,26 +62,58 @@ def test_api_token_is_not_serialised() -> None:
     assert "sk-lm" not in str(llm.to_payload())
 
 
-def test_metadata_comes_from_the_server(emulator: EmulatorThread) -> None:
+def _resolutions(emulator: EmulatorThread) -> list[str]:
+    """The requests that find or load a model."""
+    return [
+        r.endpoint for r in emulator.record.requests if r.endpoint in ("getOrLoad", "loadModel")
+    ]
+
+
+def test_metadata_comes_from_the_server_once_known(emulator: EmulatorThread) -> None:
     emulator.load_model(REASONING_MODEL, context_length=8192)
     llm = LMStudio(model_name=REASONING_MODEL, base_url=emulator.base_url, max_tokens=100)
     try:
+        before = llm.metadata  # asks nobody: LlamaIndex's default window
+        assert _resolutions(emulator) == []
+        llm.chat(HELLO)
         metadata = llm.metadata
     finally:
         llm.close()
-    assert metadata.context_window == 8192
+    assert before.context_window == 3900 // 2
+    assert metadata.context_window == 8192 // 2  # DEFAULT_CONTEXT_WINDOW_FRACTION
     assert metadata.is_function_calling_model is True
     assert metadata.is_chat_model is True
     assert metadata.model_name == REASONING_MODEL
     assert metadata.num_output == 100
+    assert DEFAULT_CONTEXT_WINDOW_FRACTION == 0.5
 
 
-def test_metadata_of_a_model_without_tool_use(emulator: EmulatorThread) -> None:
-    llm = LMStudio(model_name=VISION_MODEL, base_url=emulator.base_url)
+def test_metadata_context_window_fraction(emulator: EmulatorThread) -> None:
+    emulator.load_model(REASONING_MODEL, context_length=8192)
+    llm = LMStudio(
+        model_name=REASONING_MODEL, base_url=emulator.base_url, context_window_fraction=1.0
+    )
     try:
-        assert llm.metadata.is_function_calling_model is False
+        llm.chat(HELLO)
+        assert llm.metadata.context_window == 8192
     finally:
         llm.close()
+    with pytest.raises(ValueError, match="context_window_fraction"):
+        LMStudio(model_name="m", context_window_fraction=1.5)
+
+
+def test_every_model_may_call_tools_unless_told_otherwise(emulator: EmulatorThread) -> None:
+    """LM Studio offers tools to models not trained for tool use too (with its default
+    tool-use prompt); the flag does not change once the model is known."""
+    llm = LMStudio(model_name=VISION_MODEL, base_url=emulator.base_url)
+    try:
+        assert llm.metadata.is_function_calling_model is True
+        llm.chat(HELLO)
+        assert llm.metadata.is_function_calling_model is True
+    finally:
+        llm.close()
+    react = LMStudio(model_name=VISION_MODEL, is_function_calling_model=False)
+    assert react.metadata.is_function_calling_model is False
 
 
 def test_explicit_metadata_needs_no_server() -> None:
@@ -90,7 +123,7 @@ def test_explicit_metadata_needs_no_server() -> None:
         context_window=2048,
         is_function_calling_model=True,
     )
-    assert llm.metadata.context_window == 2048
+    assert llm.metadata.context_window == 2048  # as given, no fraction
     assert llm.metadata.is_function_calling_model is True
 
 
@@ -102,7 +135,10 @@ def test_load_config_and_ttl_apply_when_loading(emulator: EmulatorThread) -> Non
         ttl=120,
     )
     try:
-        assert llm.metadata.context_window == 2048
+        assert llm.metadata.context_window == 1024  # of the context it will be loaded with
+        assert _resolutions(emulator) == []
+        llm.chat(HELLO)
+        assert llm.metadata.context_window == 1024
     finally:
         llm.close()
     request = next(r for r in emulator.record.requests if r.endpoint == "getOrLoad")
@@ -374,8 +410,106 @@ async def test_token_counting_callback_reads_lm_studio_usage(emulator: EmulatorT
         callback_manager=CallbackManager([counter]),
     )
     response = await llm.achat(HELLO)
+    await llm.aclose()
     assert counter.completion_llm_token_count == response.additional_kwargs["completion_tokens"]
     assert counter.prompt_llm_token_count == response.additional_kwargs["prompt_tokens"]
+
+
+async def _call(llm: LMStudio, method: str) -> Any:
+    """Call ``method`` with a prompt (or HELLO) and read it to the end; the last response."""
+    prompt: Any = HELLO if "chat" in method else "Say hello"
+    if method.startswith("a"):
+        result = await getattr(llm, method)(prompt)
+        if "stream" not in method:
+            return result
+        return [r async for r in result][-1]
+    result = await asyncio.to_thread(getattr(llm, method), prompt)
+    return list(result)[-1] if "stream" in method else result
+
+
+@pytest.mark.parametrize(
+    "method",
+    [
+        "complete",
+        "stream_complete",
+        "acomplete",
+        "astream_complete",
+        "chat",
+        "stream_chat",
+        "achat",
+        "astream_chat",
+    ],
+)
+async def test_each_call_is_counted_once(emulator: EmulatorThread, method: str) -> None:
+    """As in LlamaIndex's token counting docs, with the handler on the LLM's manager."""
+    counter = TokenCountingHandler()
+    llm = LMStudio(
+        model_name=CHAT_MODEL,
+        base_url=emulator.base_url,
+        callback_manager=CallbackManager([counter]),
+    )
+    try:
+        response = await _call(llm, method)
+        usage = response.raw["usage"]
+        assert len(counter.llm_token_counts) == 1
+        assert counter.prompt_llm_token_count == usage["prompt_tokens"]
+        assert counter.completion_llm_token_count == usage["completion_tokens"]
+        assert counter.total_llm_token_count == usage["total_tokens"]
+    finally:
+        llm.close()
+        await llm.aclose()
+
+
+TOKEN = "sk-lm-abcDEF78:abcDEF7890abcDEF7890"
+WRONG_TOKEN = "sk-lm-abcDEF78:zzzzzzzzzzzzzzzzzzzz"
+
+
+def _check_token_advice(error: AuthenticationError) -> None:
+    """The message names LlamaIndex's parameter and keeps LM Studio's reason."""
+    message = str(error)
+    assert error.reason
+    assert error.reason in message
+    assert "api_token=..." in message
+    assert "LM_API_TOKEN" in message
+    assert "LMSTUDIO_API_TOKEN" in message  # both variables the adapter reads
+    assert "api_key" not in message
+    assert ".." not in message.replace("api_token=...", "")
+
+
+@pytest.mark.parametrize("token", [WRONG_TOKEN, None], ids=["wrong token", "no token"])
+async def test_authentication_errors_name_api_token(
+    lmstudio_emulator_factory: Any, monkeypatch: pytest.MonkeyPatch, token: str | None
+) -> None:
+    monkeypatch.delenv("LM_API_TOKEN", raising=False)
+    monkeypatch.delenv("LMSTUDIO_API_TOKEN", raising=False)
+    with lmstudio_emulator_factory(api_tokens=[TOKEN]) as emu:
+        llm = LMStudio(model_name=CHAT_MODEL, base_url=emu.base_url, api_token=token)
+        embed = LMStudioEmbedding(
+            model_name=EMBEDDING_MODEL, base_url=emu.base_url, api_token=token
+        )
+        try:
+            with pytest.raises(AuthenticationError) as caught:
+                await asyncio.to_thread(llm.complete, "hi")
+            _check_token_advice(caught.value)
+            with pytest.raises(AuthenticationError) as caught:
+                await llm.achat(HELLO)
+            _check_token_advice(caught.value)
+            with pytest.raises(AuthenticationError) as caught:
+                [r async for r in await llm.astream_chat(HELLO)]
+            _check_token_advice(caught.value)
+            with pytest.raises(AuthenticationError) as caught:
+                await asyncio.to_thread(embed.get_text_embedding, "hi")
+            _check_token_advice(caught.value)
+            with pytest.raises(AuthenticationError) as caught:
+                await embed.aget_query_embedding("hi")
+            _check_token_advice(caught.value)
+            good = LMStudio(model_name=CHAT_MODEL, base_url=emu.base_url, api_token=TOKEN)
+            assert (await good.acomplete("hi")).text
+            await good.aclose()
+        finally:
+            for model in (llm, embed):
+                model.close()
+                await model.aclose()
 
 
 def test_base_url_from_the_environment(

@@ -11,15 +11,20 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from llama_index.core import Document, Settings, VectorStoreIndex
+from llama_index.core import Document, Settings, SummaryIndex, VectorStoreIndex
 from llama_index.core.base.response.schema import AsyncStreamingResponse
 from llama_index.core.chat_engine.types import ChatMode
 from llama_index.core.memory import ChatMemoryBuffer
+from llama_index.core.utils import get_tokenizer
+from llamaindex_models import CHAT_MODEL
+from lmstudio_core import Client
+
+from lmstudio_integrations.llamaindex import LMStudio
 
 if TYPE_CHECKING:
     from lmstudio_core.emulator import EmulatorThread
 
-    from lmstudio_integrations.llamaindex import LMStudio, LMStudioEmbedding
+    from lmstudio_integrations.llamaindex import LMStudioEmbedding
 
 pytestmark = pytest.mark.allow_hosts(["127.0.0.1"])
 
@@ -132,3 +137,61 @@ async def test_chat_engine(
     reply = await chat_engine.achat(QUESTION)
     assert str(reply) == "In 1889."
     assert "finished in 1889" in prompt_of_last_prediction(emulator)
+
+
+# -- prompt packing ---------------------------------------------------------------------------
+
+SMALL_CONTEXT = 2048
+RUSSIAN = (
+    "Москва — столица России, крупнейший по численности населения город страны. "
+    "Город стоит на реке Москве, и через него проходят многие железные дороги. "
+)
+JAPANESE = "東京は日本の首都であり、世界で最も人口の多い都市圏の一つです。川と橋が多い。"
+CODE = (
+    "def dot(a: list[float], b: list[float]) -> float:\n"
+    "    return sum(x * y for x, y in zip(a, b, strict=True))  # {i}\n"
+)
+
+
+def _packed_documents() -> list[Document]:
+    """Text that real models' tokenizers count more tokens for than tiktoken, much more
+    of it than one prompt of a 2048-token model holds."""
+    return [
+        Document(text=(RUSSIAN * 12) + (JAPANESE * 12), doc_id="cities"),
+        Document(text="".join(CODE.format(i=i) for i in range(60)), doc_id="code"),
+        Document(text=(JAPANESE * 20) + (RUSSIAN * 6), doc_id="more cities"),
+    ]
+
+
+@pytest.mark.parametrize("loaded_by", ["load_config", "lm studio"])
+@pytest.mark.usefixtures("llamaindex_event_loop")
+def test_tree_summarize_fits_a_small_context(emulator: EmulatorThread, loaded_by: str) -> None:
+    """LlamaIndex packs each prompt up to metadata.context_window as tiktoken counts it;
+    the model's own count must still fit into the context it is loaded with."""
+    documents = _packed_documents()
+    text = "\n".join(document.text for document in documents)
+    with Client(emulator.base_url) as client:
+        model_tokens = client.llm.model(CHAT_MODEL).count_tokens(text)
+    assert model_tokens > 1.3 * len(get_tokenizer()(text))  # the model counts more
+    emulator.unload_model(CHAT_MODEL)
+    if loaded_by == "lm studio":
+        emulator.load_model(CHAT_MODEL, context_length=SMALL_CONTEXT)
+        llm = LMStudio(model_name=CHAT_MODEL, base_url=emulator.base_url, request_timeout=20)
+        llm.complete("Hello")  # the first request tells the adapter the loaded context
+    else:
+        llm = LMStudio(
+            model_name=CHAT_MODEL,
+            base_url=emulator.base_url,
+            request_timeout=20,
+            load_config={"context_length": SMALL_CONTEXT},
+        )
+    try:
+        index = SummaryIndex.from_documents(documents)
+        engine = index.as_query_engine(llm=llm, response_mode="tree_summarize")
+        emulator.record.clear()
+        response = engine.query("What are these documents about?")
+    finally:
+        llm.close()
+    assert str(response)
+    assert len(emulator.record.predictions) > len(documents)  # it had to pack and summarize
+    assert {p.model_key for p in emulator.record.predictions} == {CHAT_MODEL}
