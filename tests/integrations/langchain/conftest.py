@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Iterator
 
 import pytest
 from langchain_models import CHAT_MODEL, EMBEDDING_MODEL, REASONING_MODEL
@@ -43,15 +42,3 @@ def embeddings(emu: EmulatorThread) -> Iterator[LMStudioEmbeddings]:
     model = LMStudioEmbeddings(model=EMBEDDING_MODEL, base_url=emu.base_url)
     yield model
     model.close()
-
-
-@pytest.fixture
-def lmstudio_emulator_factory() -> Callable[..., EmulatorThread]:
-    """Start an extra emulator with custom options: ``with factory(**options) as emu:``
-    (e.g. ``api_tokens=[...]`` for token mode, ``load_seconds=2.5`` for slow loads)."""
-    from lmstudio_core.emulator import EmulatorThread
-
-    def start(**options: Any) -> EmulatorThread:
-        return EmulatorThread(host="127.0.0.1", port=0, **options)
-
-    return start
