@@ -109,7 +109,11 @@ class _Leases:
             self.release_loop(loop)
 
     def release_all(self) -> None:
-        """The finalizer: give everything back without waiting."""
+        """The finalizer: give everything back without waiting (deferred while the pool is
+        locked, see :meth:`ClientPool.defer`)."""
+        self.pool.defer(self._release_all)
+
+    def _release_all(self) -> None:
         self.release_sync(wait=False)
         with self.lock:
             entries, self.loops = list(self.loops.values()), {}

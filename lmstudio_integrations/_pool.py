@@ -32,7 +32,8 @@ import asyncio
 import contextlib
 import logging
 import threading
-from collections.abc import Coroutine, Iterable
+from collections import deque
+from collections.abc import Callable, Coroutine, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -88,13 +89,44 @@ class ClientPool:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        self._pending: deque[Callable[[], object]] = deque()
         self._sync: dict[ConnectionKey, SyncEntry] = {}
         self._async: dict[tuple[ConnectionKey, asyncio.AbstractEventLoop], AsyncEntry] = {}
         self._retired: set[AsyncEntry] = set()  # unleased, waiting for their guard to run
 
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        with self._lock:
+            yield
+        self._drain()
+
+    def defer(self, action: Callable[[], object]) -> None:
+        """Run ``action`` (a release) as soon as no thread holds the pool's lock.
+
+        For finalizers: the collector can run one at any allocation, also in a thread that
+        holds the lock (building a client inside :meth:`acquire`, say), where taking the
+        lock again would deadlock. The action then waits until that thread lets go.
+        """
+        self._pending.append(action)
+        self._drain()
+
+    def _drain(self) -> None:
+        while self._pending:
+            if not self._lock.acquire(blocking=False):
+                return  # whoever holds it drains when it lets go
+            self._lock.release()
+            try:
+                action = self._pending.popleft()
+            except IndexError:
+                return
+            try:
+                action()
+            except Exception:  # a finalizer's release has nobody to report to
+                logger.debug("releasing a collected model object's client failed", exc_info=True)
+
     def stats(self) -> tuple[int, int]:
         """How many blocking and async clients the pool holds (leased or closing)."""
-        with self._lock:
+        with self._locked():
             return len(self._sync), len(self._async) + len(self._retired)
 
     # -- blocking ----------------------------------------------------------------------
@@ -102,7 +134,7 @@ class ClientPool:
     def acquire(self, key: ConnectionKey) -> SyncEntry:
         """A lease on the blocking client of ``key`` (built on first use)."""
         self.sweep()
-        with self._lock:
+        with self._locked():
             entry = self._sync.get(key)
             if entry is None or entry.client.closed:
                 client = Client(key.base_url, **key.client_kwargs())
@@ -113,7 +145,7 @@ class ClientPool:
     def release(self, entry: SyncEntry, *, wait: bool = True) -> None:
         """Give a lease back; the last one closes the client (in the background unless
         ``wait``)."""
-        with self._lock:
+        with self._locked():
             entry.leases -= 1
             if entry.leases > 0:
                 return
@@ -135,7 +167,7 @@ class ClientPool:
         """A lease on the async client of ``key`` for the running loop."""
         loop = asyncio.get_running_loop()
         self.sweep()
-        with self._lock:
+        with self._locked():
             entry = self._async.get((key, loop))
             if entry is None or entry.client.closed:
                 client = AsyncClient(key.base_url, **key.client_kwargs())
@@ -155,7 +187,7 @@ class ClientPool:
             raise
 
     def _forget(self, entry: AsyncEntry) -> None:
-        with self._lock:
+        with self._locked():
             self._retired.discard(entry)
             if self._async.get((entry.key, entry.loop)) is entry:
                 del self._async[(entry.key, entry.loop)]
@@ -165,7 +197,7 @@ class ClientPool:
 
         Returns the guard when it was cancelled in the running loop (await it to wait for
         the close)."""
-        with self._lock:
+        with self._locked():
             entry.leases -= 1
             if entry.leases > 0:
                 return None
@@ -195,7 +227,7 @@ class ClientPool:
         """Close the async clients of event loops that were closed under them."""
         if not self._async and not self._retired:
             return
-        with self._lock:
+        with self._locked():
             stranded = [entry for entry in self._async.values() if entry.loop.is_closed()]
             for entry in stranded:
                 del self._async[(entry.key, entry.loop)]

@@ -131,3 +131,34 @@ def test_configurable_fields_leave_nothing(
     assert_back_to(baseline, lmstudio_emulator, pooled=(1, 0))  # the one of ``llm``
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
     llm.close()
+
+
+def test_an_object_collected_while_the_pool_is_locked_is_released_later(
+    lmstudio_emulator: EmulatorThread,
+) -> None:
+    """The collector can run a finalizer at any allocation, also while this thread holds
+    the pool's lock (building a client, say): the release must wait, not deadlock."""
+    llm = ChatLMStudio(model=CHAT_MODEL, base_url=lmstudio_emulator.base_url)
+    llm.invoke("Hi")
+    cycle: list[Any] = [llm]
+    cycle.append(cycle)  # collectable by the cycle collector only
+    del llm, cycle
+    done = threading.Event()
+    pending: list[int] = []
+
+    def collect_while_locked() -> None:
+        with POOL._locked():
+            gc.collect()  # runs the finalizer here, under the lock
+            pending.append(len(POOL._pending))  # deferred, not released yet
+        done.set()
+
+    worker = threading.Thread(target=collect_while_locked, daemon=True)
+    worker.start()
+    worker.join(10)
+    assert done.is_set(), "the finalizer deadlocked on the pool's lock"
+    assert pending == [1]
+    for _ in range(100):
+        if POOL.stats() == (0, 0):
+            break
+        threading.Event().wait(0.05)
+    assert POOL.stats() == (0, 0)
